@@ -1,0 +1,34 @@
+# rolegate — the fixed targets (see ../shared/DESIGN.md). Recipes use tabs.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-sqlite test-postgres bench lint clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/rolegate run-local --data-dir ./data --host 127.0.0.1 --port 8080
+
+# The whole suite. ROLEGATE_TEST_DATABASE_URL, when set, makes the store and
+# e2e tests run against that database (CI sets it to the local PostgreSQL).
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	@mkdir -p bench/results
+	$(BIN)/python bench/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check src tests bench
+
+clean:
+	rm -rf $(VENV) data .pytest_cache
