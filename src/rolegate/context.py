@@ -38,9 +38,9 @@ class Principal:
     arn: str
     account_id: str
     user_id: str
-    name: str | None = None            # IAM user name / role name / federated name
+    name: str | None = None  # IAM user name / role name / federated name
     access_key_id: str | None = None
-    session: Any = None                 # rolegate.tokens.SessionClaims | None
+    session: Any = None  # rolegate.tokens.SessionClaims | None
 
 
 AuthorizeFn = Callable[..., Any]
@@ -48,16 +48,16 @@ AuthorizeFn = Callable[..., Any]
 
 @dataclass(slots=True)
 class CallContext:
-    service: str                        # "sts" | "iam" | "organizations"
-    action: str                         # e.g. "CreateRole"
-    principal: Principal | None         # None only for unsigned STS federation calls
+    service: str  # "sts" | "iam" | "organizations"
+    action: str  # e.g. "CreateRole"
+    principal: Principal | None  # None only for unsigned STS federation calls
     request_id: str
-    now: datetime                       # aware UTC; the only clock handlers may read
+    now: datetime  # aware UTC; the only clock handlers may read
     region: str
     source_ip: str
     user_agent: str
-    store: Any                          # rolegate.store.Store
-    app: Any = None                     # server state: key ring, caches, settings
+    store: Any  # rolegate.store.Store
+    app: Any = None  # server state: key ring, caches, settings
     authorize_fn: AuthorizeFn | None = None
     # Filled in by handlers for the audit record (CloudTrail requestParameters
     # / responseElements / resources); secrets never go here.

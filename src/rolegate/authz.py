@@ -1,0 +1,229 @@
+"""Authorisation of every call: the caller's policies, the request context,
+and the AWS-style AccessDenied message.
+
+The store is read here, before evaluation, so the policy engine stays pure
+(STYLE.md §4): ``caller_policy_set`` gathers compiled policies from the
+store's in-process cache, ``base_context`` resolves every global condition key
+the caller brings, and ``authorize`` asks the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from rolegate import policy
+from rolegate.context import CallContext, Principal
+from rolegate.errors import AccessDenied
+
+_PRINCIPAL_TYPE = {
+    "root": "Account",
+    "user": "User",
+    "assumed-role": "AssumedRole",
+    "federated-user": "FederatedUser",
+    "anonymous": "Anonymous",
+}
+
+
+def _iso(ts: datetime | int | float) -> str:
+    if not isinstance(ts, datetime):
+        ts = datetime.fromtimestamp(ts, tz=UTC)
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def base_context(ctx: CallContext) -> dict[str, Any]:
+    """Global condition keys of this request (reference §3.3)."""
+    now = ctx.now
+    c: dict[str, Any] = {
+        "aws:CurrentTime": _iso(now),
+        "aws:EpochTime": str(int(now.timestamp())),
+        "aws:SourceIp": ctx.source_ip,
+        "aws:UserAgent": ctx.user_agent,
+        "aws:SecureTransport": "true" if getattr(ctx, "secure", False) else "false",
+        "aws:RequestedRegion": ctx.region,
+    }
+    p = ctx.principal
+    if p is None or p.kind == "anonymous":
+        return c
+    c["aws:PrincipalAccount"] = p.account_id
+    c["aws:PrincipalType"] = _PRINCIPAL_TYPE[p.kind]
+    c["aws:userid"] = p.user_id
+    s = p.session
+    if p.kind == "user":
+        c["aws:PrincipalArn"] = p.arn
+        c["aws:username"] = p.name
+    elif p.kind == "root":
+        c["aws:PrincipalArn"] = p.arn
+    elif p.kind == "assumed-role":
+        c["aws:PrincipalArn"] = s.role_arn if s is not None else p.arn
+    elif p.kind == "federated-user":
+        c["aws:PrincipalArn"] = p.arn
+    if s is not None:
+        c["aws:TokenIssueTime"] = _iso(s.issued_at)
+        c["aws:MultiFactorAuthPresent"] = "true" if s.mfa_authenticated else "false"
+        if s.mfa_authenticated and s.mfa_auth_time is not None:
+            c["aws:MultiFactorAuthAge"] = str(max(0, int(now.timestamp()) - int(s.mfa_auth_time)))
+        if s.source_identity:
+            c["aws:SourceIdentity"] = s.source_identity
+        if s.kind == "session" and s.user_name:
+            c["aws:username"] = s.user_name
+        if s.federation:
+            for k, v in (s.federation.get("context_keys") or {}).items():
+                c[k] = v
+    for k, v in principal_tags(ctx).items():
+        c[f"aws:PrincipalTag/{k}"] = v
+    return c
+
+
+def principal_tags(ctx: CallContext) -> dict[str, str]:
+    p = ctx.principal
+    if p is None:
+        return {}
+    s = p.session
+    if s is not None and p.kind in ("assumed-role", "federated-user"):
+        return dict(s.tags)
+    if p.kind == "user":
+        bundle = _bundle(ctx, "user", p.name)
+        return dict(bundle.tags) if bundle else {}
+    return {}
+
+
+def _bundle(ctx: CallContext, kind: str, name: str | None) -> Any:
+    from rolegate.iam.principals import policy_bundle
+
+    if name is None:
+        return None
+    cache = ctx.audit_extra.setdefault("_bundles", {})
+    key = (kind, name)
+    if key not in cache:
+        cache[key] = policy_bundle(ctx.store, ctx.principal.account_id, kind, name)  # type: ignore[union-attr]
+    return cache[key]
+
+
+def _compile(doc: Any, kind: Any) -> Any:
+    return policy.compile_cached(doc.document, kind, doc.policy_id, doc.source_type)
+
+
+def _session_policies(ctx: CallContext, s: Any) -> tuple[Any, ...] | None:
+    from rolegate.iam.principals import managed_policy_document
+
+    out = []
+    if s.session_policy:
+        out.append(
+            policy.compile_cached(s.session_policy, policy.PolicyKind.SESSION, "session", "session")
+        )
+    for arn in s.policy_arns:
+        text = managed_policy_document(ctx.store, arn)
+        if text is not None:
+            out.append(policy.compile_cached(text, policy.PolicyKind.SESSION, arn, "session"))
+    if not out and not s.policy_arns:
+        return None
+    # A session whose managed policy ARN vanished keeps only what remains;
+    # an empty tuple denies everything, which is the fail-closed reading.
+    return tuple(out)
+
+
+def caller_policy_set(ctx: CallContext) -> Any:
+    """The caller's identity ∩ boundary ∩ session policies, compiled."""
+    cached = ctx.audit_extra.get("_policy_set")
+    if cached is not None:
+        return cached
+    p = ctx.principal
+    identity: tuple[Any, ...] = ()
+    boundary = None
+    session = None
+    if p is not None and p.kind in ("user", "assumed-role", "federated-user"):
+        s = p.session
+        if p.kind == "assumed-role":
+            bundle = _bundle(ctx, "role", s.role_name if s else None)
+        elif p.kind == "federated-user":
+            bundle = _bundle(ctx, "user", s.user_name if s else None)
+        else:
+            bundle = _bundle(ctx, "user", p.name)
+        if bundle is not None:
+            identity = tuple(_compile(d, policy.PolicyKind.IDENTITY) for d in bundle.identity)
+            if bundle.boundary is not None:
+                boundary = _compile(bundle.boundary, policy.PolicyKind.BOUNDARY)
+        if s is not None and p.kind in ("assumed-role", "federated-user"):
+            session = _session_policies(ctx, s)
+            if p.kind == "federated-user" and session is None:
+                session = ()
+    ps = policy.PolicySet(identity=identity, boundary=boundary, session=session)
+    ctx.audit_extra["_policy_set"] = ps
+    return ps
+
+
+def _principal_arn_for_message(p: Principal | None) -> str:
+    return p.arn if p is not None else "anonymous"
+
+
+def decision_of(result: Any) -> str:
+    d = getattr(result, "decision", None)
+    return str(getattr(d, "value", d))
+
+
+def denial_message(ctx: CallContext, action: str, resource: str, result: Any) -> str:
+    who = _principal_arn_for_message(ctx.principal)
+    head = f"User: {who} is not authorized to perform: {action} on resource: {resource}"
+    if decision_of(result) == "explicitDeny":
+        where = "an identity-based policy"
+        for m in getattr(result, "matched", ()):
+            st = getattr(m, "source_type", "")
+            if st == "session":
+                where = "a session policy"
+            elif st == "boundary":
+                where = "a permissions boundary"
+            elif st == "resource":
+                where = "a resource-based policy"
+        return f"{head} with an explicit deny in {where}"
+    reason = getattr(result, "reason", None)
+    if reason == "boundary":
+        return f"{head} because no permissions boundary allows the {action} action"
+    if reason == "session":
+        return f"{head} because no session policy allows the {action} action"
+    return f"{head} because no identity-based policy allows the {action} action"
+
+
+def authorize(
+    ctx: CallContext,
+    action: str,
+    resource: str,
+    *,
+    context: Mapping[str, Any] | None = None,
+    resource_policy: Any = None,
+    resource_account: str | None = None,
+) -> Any:
+    p = ctx.principal
+    if p is None:
+        raise AccessDenied(f"Not authorized to perform: {action}")
+    if p.kind == "root" and (resource_account in (None, p.account_id)):
+        # The account root may do anything in its own account (SCPs aside).
+        return None
+    ps = caller_policy_set(ctx)
+    if resource_policy is not None:
+        ps = policy.PolicySet(
+            identity=ps.identity, boundary=ps.boundary, session=ps.session, resource=resource_policy
+        )
+    full = (
+        base_context(ctx)
+        if ctx.audit_extra.get("_base_ctx") is None
+        else ctx.audit_extra["_base_ctx"]
+    )
+    ctx.audit_extra["_base_ctx"] = full
+    if context:
+        full = {**full, **context}
+    role_arn = p.session.role_arn if (p.kind == "assumed-role" and p.session is not None) else None
+    req = policy.Request(
+        principal=p.arn,
+        action=action,
+        resource=resource,
+        context=full,
+        principal_account=p.account_id,
+        principal_role_arn=role_arn,
+    )
+    result = policy.evaluate(ps, req)
+    if decision_of(result) == "allow":
+        return result
+    ctx.audit_extra["denied"] = True
+    raise AccessDenied(denial_message(ctx, action, resource, result))

@@ -1,0 +1,304 @@
+"""``rolegate`` — the command line (fixed interface in DESIGN.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+
+def _store_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", default=os.environ.get("ROLEGATE_DATA_DIR", "./data"))
+    p.add_argument("--database-url", default=os.environ.get("ROLEGATE_DATABASE_URL") or None)
+
+
+def _open_store(args: argparse.Namespace) -> Any:
+    from rolegate.store import Store
+
+    if args.data_dir and not args.database_url:
+        os.makedirs(args.data_dir, exist_ok=True)
+    return Store.open(data_dir=args.data_dir, database_url=args.database_url)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from rolegate.appstate import Settings
+
+    settings = Settings(
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        database_url=args.database_url,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        workers=args.workers,
+    )
+    if settings.data_dir and not settings.database_url:
+        os.makedirs(settings.data_dir, exist_ok=True)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("rolegate: --tls-cert and --tls-key go together", file=sys.stderr)
+        return 2
+    # Workers re-create the app from the environment (uvicorn's factory mode).
+    os.environ.update(
+        ROLEGATE_HOST=settings.host,
+        ROLEGATE_PORT=str(settings.port),
+        ROLEGATE_DATA_DIR=settings.data_dir or "",
+        ROLEGATE_DATABASE_URL=settings.database_url or "",
+        ROLEGATE_TLS_CERT=settings.tls_cert or "",
+        ROLEGATE_TLS_KEY=settings.tls_key or "",
+    )
+    kwargs: dict[str, Any] = dict(
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        log_level="warning",
+        lifespan="on",
+        http="httptools",
+        loop="uvloop",
+        timeout_keep_alive=30,
+    )
+    if args.tls_cert:
+        kwargs.update(ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key)
+    scheme = "https" if args.tls_cert else "http"
+    print(
+        f"rolegate serving STS, IAM and Organizations on {scheme}://{settings.host}:{settings.port}",
+        flush=True,
+    )
+    if args.workers > 1:
+        uvicorn.run("rolegate.server:app_factory", factory=True, workers=args.workers, **kwargs)
+    else:
+        from rolegate.server import RolegateApp
+
+        uvicorn.run(RolegateApp(settings), **kwargs)
+    return 0
+
+
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    from rolegate.bootstrap import bootstrap
+    from rolegate.errors import AwsError
+
+    store = _open_store(args)
+    try:
+        out = bootstrap(store, args.account_id, new_key=args.new_key)
+    except AwsError as e:
+        print(f"rolegate: {e.code}: {e.message}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(out))
+    else:
+        for k, v in out.items():
+            print(f"{k}: {v}")
+    return 0
+
+
+def cmd_run_local(args: argparse.Namespace) -> int:
+    """`make run`: bootstrap once, print how to point the AWS CLI here, serve."""
+    from rolegate.bootstrap import bootstrap
+
+    store = _open_store(args)
+    try:
+        creds = bootstrap(store)
+    finally:
+        store.close()
+    endpoint = f"http://{args.host}:{args.port}"
+    print(
+        "\nrolegate is starting. Point the AWS CLI (or boto3) at it with:\n\n"
+        f"  export AWS_ACCESS_KEY_ID={creds['access_key_id']}\n"
+        f"  export AWS_SECRET_ACCESS_KEY={creds['secret_access_key']}\n"
+        f"  export AWS_ENDPOINT_URL={endpoint}\n"
+        "  export AWS_DEFAULT_REGION=us-east-1\n"
+        "  unset AWS_SESSION_TOKEN AWS_PROFILE\n\n"
+        "  aws sts get-caller-identity\n"
+        "  aws iam list-users\n",
+        flush=True,
+    )
+    args.tls_cert = args.tls_key = None
+    args.workers = 1
+    return cmd_serve(args)
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    import secrets
+
+    store = _open_store(args)
+    try:
+        if args.keys_cmd == "rotate":
+            key_id = "k" + secrets.token_hex(4)
+            store.add_sealing_key(key_id, secrets.token_bytes(32))
+            print(json.dumps({"added": key_id}))
+        elif args.keys_cmd == "retire":
+            store.retire_sealing_key(args.key_id)
+            print(json.dumps({"retired": args.key_id}))
+        else:
+            rows = store.sealing_keys()
+            print(
+                json.dumps(
+                    [
+                        {
+                            "key_id": r[0],
+                            "created_at": str(r[2]),
+                            "retired_at": None if r[3] is None else str(r[3]),
+                        }
+                        for r in rows
+                    ],
+                    indent=2,
+                )
+            )
+    finally:
+        store.close()
+    return 0
+
+
+def _parse_since(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    t = text.strip()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if t[-1:] in units and t[:-1].isdigit():
+        return datetime.fromtimestamp(time.time() - int(t[:-1]) * units[t[-1]], tz=UTC)
+    dt = datetime.fromisoformat(t.replace("Z", "+00:00"))
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _format_event(ev: dict[str, Any]) -> str:
+    who = (ev.get("userIdentity") or {}).get("arn") or (ev.get("userIdentity") or {}).get(
+        "type", "-"
+    )
+    outcome = ev.get("errorCode") or "OK"
+    return f"{ev.get('eventTime')} {ev.get('eventSource', '').split('.')[0]}:{ev.get('eventName')} {who} {outcome}"
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    try:
+        if args.audit_cmd == "tail":
+            rows = store.query_events()
+            rows = rows[-args.n :] if args.n else rows
+            last = rows[-1][0] if rows else 0
+            for _, ev in rows:
+                print(json.dumps(ev) if args.json else _format_event(ev), flush=True)
+            while args.follow:
+                time.sleep(0.5)
+                for seq, ev in store.query_events(after_seq=last):
+                    last = seq
+                    print(json.dumps(ev) if args.json else _format_event(ev), flush=True)
+        else:
+            rows = store.query_events(
+                event_name=args.event_name,
+                user_arn=args.user,
+                since=_parse_since(args.since),
+                account_id=args.account,
+                limit=args.limit,
+            )
+            events = [ev for _, ev in rows]
+            if args.json:
+                print(json.dumps(events, indent=2))
+            else:
+                for ev in events:
+                    print(_format_event(ev))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_roles(args: argparse.Namespace) -> int:
+    from rolegate.sts.revoke import revoke_older_sessions
+
+    store = _open_store(args)
+    try:
+        revoke_older_sessions(store, args.account, args.role, datetime.now(UTC))
+        print(f"revoked sessions of role {args.role} in {args.account} issued before now")
+    finally:
+        store.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="rolegate", description="Self-hosted AWS-compatible STS and IAM"
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="serve STS, IAM and Organizations")
+    s.add_argument("--host", default=os.environ.get("ROLEGATE_HOST", "127.0.0.1"))
+    s.add_argument("--port", type=int, default=int(os.environ.get("ROLEGATE_PORT", "8080")))
+    _store_args(s)
+    s.add_argument("--tls-cert")
+    s.add_argument("--tls-key")
+    s.add_argument("--workers", type=int, default=1)
+    s.set_defaults(func=cmd_serve)
+
+    r = sub.add_parser("run-local", help="bootstrap, print AWS CLI settings and serve (make run)")
+    r.add_argument("--host", default="127.0.0.1")
+    r.add_argument("--port", type=int, default=8080)
+    _store_args(r)
+    r.set_defaults(func=cmd_run_local)
+
+    b = sub.add_parser("bootstrap", help="create the first account and its admin (idempotent)")
+    _store_args(b)
+    b.add_argument("--account-id", default="123456789012")
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--new-key", action="store_true", help="issue a new access key for admin")
+    b.set_defaults(func=cmd_bootstrap)
+
+    k = sub.add_parser("keys", help="session-token sealing keys")
+    ksub = k.add_subparsers(dest="keys_cmd", required=True)
+    for name in ("rotate", "list"):
+        kp = ksub.add_parser(name)
+        _store_args(kp)
+    kr = ksub.add_parser("retire")
+    kr.add_argument("key_id")
+    _store_args(kr)
+    k.set_defaults(func=cmd_keys)
+
+    a = sub.add_parser("audit", help="read the audit log")
+    asub = a.add_subparsers(dest="audit_cmd", required=True)
+    at = asub.add_parser("tail")
+    at.add_argument("-n", type=int, default=20)
+    at.add_argument("--follow", "-f", action="store_true")
+    at.add_argument("--json", action="store_true")
+    _store_args(at)
+    aq = asub.add_parser("query")
+    aq.add_argument("--event-name")
+    aq.add_argument("--user", help="userIdentity ARN")
+    aq.add_argument("--since", help="ISO 8601 time or a relative age like 15m, 2h, 1d")
+    aq.add_argument("--account")
+    aq.add_argument("--limit", type=int)
+    aq.add_argument("--json", action="store_true")
+    _store_args(aq)
+    a.set_defaults(func=cmd_audit)
+
+    ro = sub.add_parser("roles", help="role operations")
+    rsub = ro.add_subparsers(dest="roles_cmd", required=True)
+    rv = rsub.add_parser("revoke-sessions", help="deny all sessions of a role issued before now")
+    rv.add_argument("account")
+    rv.add_argument("role")
+    _store_args(rv)
+    ro.set_defaults(func=cmd_roles)
+
+    try:
+        from rolegate.policy import cli as policy_cli
+
+        policy_cli.register(sub)
+    except ImportError:
+        pass
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

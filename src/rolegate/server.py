@@ -1,0 +1,478 @@
+"""The ASGI application: authenticate, route by service and Action,
+authorise (inside handlers), render, audit.
+
+A plain ASGI callable rather than a Starlette router: one endpoint serves
+every action, and the per-request budget (DESIGN.md) leaves no room for a
+routing layer. Sync work (store, crypto, policy) runs in a thread pool so the
+event loop never blocks on the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import quote
+
+from rolegate import authz, protocol, sigv4, tokens
+from rolegate.appstate import AppState, Settings, TestClock
+from rolegate.audit import AuditWriter, build_events
+from rolegate.context import CallContext, Principal
+from rolegate.errors import (
+    AccessDenied,
+    AwsError,
+    ExpiredToken,
+    InternalFailure,
+    InvalidAction,
+    InvalidClientTokenId,
+    MissingAction,
+    MissingAuthenticationToken,
+    SignatureDoesNotMatch,
+)
+
+log = logging.getLogger("rolegate.server")
+
+MAX_BODY = 2 * 1024 * 1024  # a 100,000-char SAML assertion, form-encoded, fits
+SERVICES = ("sts", "iam", "organizations")
+_VERSIONS = {"2011-06-15": "sts", "2010-05-08": "iam"}
+# The only actions that arrive unsigned (reference §0.6).
+UNSIGNED_ACTIONS = frozenset({("sts", "AssumeRoleWithSAML"), ("sts", "AssumeRoleWithWebIdentity")})
+_INVALID_TOKEN = "The security token included in the request is invalid."
+_EXPIRED_TOKEN = "The security token included in the request is expired"
+_STS_FOR_SESSION_TOKEN = frozenset({"AssumeRole", "GetCallerIdentity"})
+
+
+def _load_handlers() -> dict[str, dict[str, Callable[..., Any]]]:
+    import importlib
+
+    out: dict[str, dict[str, Callable[..., Any]]] = {}
+    for svc in SERVICES:
+        try:
+            mod = importlib.import_module(f"rolegate.{svc}")
+            out[svc] = dict(getattr(mod, "HANDLERS", {}))
+        except ImportError:
+            log.warning("no handlers for %s", svc)
+            out[svc] = {}
+    return out
+
+
+class KeyRingSource:
+    """The token key ring, read from the store and refreshed so that keys
+    added by ``rolegate keys rotate`` or by another node are picked up."""
+
+    REFRESH = 30.0
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self._ring: Any = None
+        self._loaded = 0.0
+        self._load()
+
+    def _load(self) -> None:
+        rows = [r for r in self._store.sealing_keys() if r[3] is None]
+        if not rows:
+            key_id = "k" + secrets.token_hex(4)
+            self._store.add_sealing_key(key_id, secrets.token_bytes(32))
+            rows = [r for r in self._store.sealing_keys() if r[3] is None]
+        # Newest key seals; every unretired key opens.
+        rows.sort(key=lambda r: r[2], reverse=True)
+        self._ring = tokens.KeyRing([(r[0], bytes(r[1])) for r in rows])
+        self._loaded = time.monotonic()
+
+    def ring(self) -> Any:
+        if time.monotonic() - self._loaded > self.REFRESH:
+            self._load()
+        return self._ring
+
+    def reload_if_stale(self, min_age: float = 2.0) -> bool:
+        if time.monotonic() - self._loaded > min_age:
+            self._load()
+            return True
+        return False
+
+
+def build_state(settings: Settings) -> AppState:
+    from rolegate.store import Store
+
+    store = Store.open(data_dir=settings.data_dir, database_url=settings.database_url)
+    try:
+        from rolegate.iam.aws_managed import ensure_aws_managed_policies
+
+        ensure_aws_managed_policies(store)
+    except ImportError:  # pragma: no cover - during early development only
+        log.warning("AWS managed policies not available")
+    clock_file = os.environ.get("ROLEGATE_TEST_CLOCK_FILE")
+    test_clock = None
+    if clock_file:
+        if not settings.is_loopback or settings.tls_cert:
+            raise SystemExit(
+                "ROLEGATE_TEST_CLOCK_FILE is for tests on loopback only; refusing to start"
+            )
+        log.warning("test clock enabled from %s", clock_file)
+        test_clock = TestClock(clock_file)
+    keys = KeyRingSource(store)
+    state = AppState(
+        store=store,
+        key_ring=None,
+        settings=settings,
+        dev_allow_http_issuers=os.environ.get("ROLEGATE_DEV_ALLOW_HTTP_ISSUERS") == "1",
+        test_clock=test_clock,
+    )
+    state.extra["keys"] = keys
+    state.key_ring = keys.ring()
+    state.audit = AuditWriter(store)
+    try:
+        from rolegate.federation.jwks import JwksCache
+
+        state.jwks = JwksCache(allow_http_loopback=state.dev_allow_http_issuers)
+    except ImportError:  # pragma: no cover
+        state.jwks = None
+    return state
+
+
+class RolegateApp:
+    def __init__(self, settings: Settings | None = None, *, state: AppState | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.state = state
+        self.handlers = _load_handlers()
+        self._pool = ThreadPoolExecutor(max_workers=int(os.environ.get("ROLEGATE_THREADS", "16")))
+
+    # -- ASGI ---------------------------------------------------------------
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if kind != "http":
+            return
+        if self.state is None:  # servers without lifespan support
+            self.state = await asyncio.get_running_loop().run_in_executor(
+                self._pool, build_state, self.settings
+            )
+        path = scope.get("path", "/")
+        if path == "/healthz":
+            ok = await asyncio.get_running_loop().run_in_executor(self._pool, self._healthy)
+            await _send(
+                send,
+                200 if ok else 503,
+                [(b"content-type", b"text/plain")],
+                b"ok\n" if ok else b"store unreachable\n",
+            )
+            return
+        body = bytearray()
+        more = True
+        while more:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return
+            body += msg.get("body", b"")
+            more = msg.get("more_body", False)
+            if len(body) > MAX_BODY:
+                await _send(
+                    send, 413, [(b"content-type", b"text/plain")], b"request body too large\n"
+                )
+                return
+        status, headers, out = await asyncio.get_running_loop().run_in_executor(
+            self._pool, self.process, scope, bytes(body)
+        )
+        await _send(send, status, headers, out)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            msg = await receive()
+            if msg["type"] == "lifespan.startup":
+                try:
+                    if self.state is None:
+                        self.state = await asyncio.get_running_loop().run_in_executor(
+                            self._pool, build_state, self.settings
+                        )
+                except BaseException as e:  # report and stop: a server without a store is useless
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(e)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif msg["type"] == "lifespan.shutdown":
+                await asyncio.get_running_loop().run_in_executor(self._pool, self.close)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def close(self) -> None:
+        if self.state is not None:
+            if self.state.audit is not None:
+                self.state.audit.close()
+            self.state.store.close()
+
+    def _healthy(self) -> bool:
+        try:
+            return bool(self.state and self.state.store.ping())
+        except Exception:
+            return False
+
+    # -- one request ----------------------------------------------------------
+    def process(
+        self, scope: dict[str, Any], body: bytes
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        state = self.state
+        assert state is not None
+        request_id = str(uuid.uuid4())
+        now = state.now()
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
+        hmap: dict[str, str] = {}
+        for k, v in headers:
+            hmap.setdefault(k.lower(), v)
+        client = scope.get("client") or ("127.0.0.1", 0)
+        ctx = CallContext(
+            service="sts",
+            action="",
+            principal=None,
+            request_id=request_id,
+            now=now,
+            region="us-east-1",
+            source_ip=hmap.get("x-forwarded-for", client[0]).split(",")[0].strip()
+            if os.environ.get("ROLEGATE_TRUST_PROXY") == "1"
+            else client[0],
+            user_agent=hmap.get("user-agent", ""),
+            store=state.store,
+            app=state,
+            authorize_fn=authz.authorize,
+        )
+        params: dict[str, Any] | None = None
+        error: tuple[str, str] | None = None
+        json_protocol = False
+        try:
+            method = scope.get("method", "GET")
+            raw_path = scope.get("raw_path") or quote(scope.get("path", "/")).encode()
+            query = scope.get("query_string", b"").decode("latin-1")
+            target = hmap.get("x-amz-target")
+            pairs: list[tuple[str, str]] = []
+            if target:
+                json_protocol = True
+                prefix, _, action = target.partition(".")
+                ctx.service = (
+                    "organizations" if prefix.startswith("AWSOrganizations") else "unknown"
+                )
+                ctx.action = action
+            else:
+                if query:
+                    pairs.extend(protocol.parse_query_string(query))
+                if method == "POST" and body:
+                    pairs.extend(protocol.parse_form(body))
+                flat: dict[str, str] = {}
+                for k, v in pairs:
+                    flat.setdefault(k, v)
+                ctx.action = flat.get("Action", "")
+                ctx.service = _VERSIONS.get(flat.get("Version", ""), "sts")
+            req = sigv4.HttpRequest(
+                method=method,
+                path=raw_path.decode("latin-1") if isinstance(raw_path, bytes) else raw_path,
+                query=query,
+                headers=tuple(headers),
+                body=body,
+            )
+            auth = sigv4.parse_auth(req)
+            if auth is None:
+                if (ctx.service, ctx.action) not in UNSIGNED_ACTIONS:
+                    raise MissingAuthenticationToken("Request is missing Authentication Token")
+                ctx.principal = Principal(
+                    kind="anonymous", arn="", account_id="", user_id="anonymous"
+                )
+            else:
+                if auth.service not in SERVICES:
+                    raise SignatureDoesNotMatch(
+                        f"Credential should be scoped to correct service: '{ctx.service}'. "
+                    )
+                if not json_protocol:
+                    ctx.service = auth.service
+                ctx.region = auth.region
+                ctx.principal = self._authenticate(req, auth, ctx)
+            if not ctx.action:
+                raise MissingAction("Missing Action")
+            handler = self.handlers.get(ctx.service, {}).get(ctx.action)
+            spec = protocol.get_service(ctx.service) if ctx.service in SERVICES else None
+            if spec is None or handler is None or ctx.action not in spec.operation_names:
+                ver = spec.version if spec else ""
+                raise InvalidAction(f"Could not find operation {ctx.action} for version {ver}")
+            self._check_session_limits(ctx)
+            if json_protocol:
+                params = protocol.decode_json_request(ctx.service, ctx.action, body)
+            else:
+                params = protocol.decode_request(ctx.service, ctx.action, flat)
+            result = handler(ctx, params)
+            if json_protocol:
+                out = protocol.encode_json_response(ctx.service, ctx.action, result)
+                ctype = b"application/x-amz-json-1.1"
+            else:
+                out = protocol.encode_response(ctx.service, ctx.action, result, request_id)
+                ctype = b"text/xml"
+            status = 200
+        except AwsError as e:
+            error = (e.code, e.message)
+            status, ctype_s, out = protocol.encode_error(
+                ctx.service if ctx.service in SERVICES else "sts", e, request_id
+            )
+            ctype = ctype_s.encode() if isinstance(ctype_s, str) else ctype_s
+        except Exception:  # a bug: log it, answer 500, never a traceback
+            log.exception("internal failure in %s:%s", ctx.service, ctx.action)
+            e2 = InternalFailure("We encountered an internal error. Please try again.")
+            error = (e2.code, e2.message)
+            status, ctype_s, out = protocol.encode_error(
+                ctx.service if ctx.service in SERVICES else "sts", e2, request_id
+            )
+            ctype = ctype_s.encode() if isinstance(ctype_s, str) else ctype_s
+        try:
+            state.audit.submit(
+                build_events(
+                    ctx,
+                    params=params,
+                    error=error,
+                    event_time=now,
+                    tls=bool(state.settings.tls_cert),
+                )
+            )
+        except Exception:
+            log.exception("audit submit failed")
+        hdrs = [
+            (b"content-type", ctype),
+            (b"x-amzn-requestid", request_id.encode()),
+            (b"date", formatdate(time.time(), usegmt=True).encode()),
+        ]
+        return status, hdrs, out
+
+    def _authenticate(self, req: Any, auth: Any, ctx: CallContext) -> Principal:
+        state = self.state
+        assert state is not None
+        akid = auth.access_key_id
+        now = ctx.now
+        if akid.startswith("ASIA"):
+            token = auth.security_token
+            if not token:
+                raise InvalidClientTokenId(_INVALID_TOKEN)
+            claims = self._open_token(token, akid, int(now.timestamp()))
+            sigv4.verify(
+                req,
+                auth,
+                claims.secret_access_key,
+                now,
+                service=auth.service,
+                key_cache=state.extra.setdefault("sigv4_cache", sigv4.SigningKeyCache()),
+            )
+            if claims.expires_at <= int(now.timestamp()):
+                raise ExpiredToken(_EXPIRED_TOKEN)
+            return _principal_from_claims(claims, akid)
+        rec = state.store.lookup_access_key(akid)
+        if rec is None or rec.status != "Active":
+            raise InvalidClientTokenId(_INVALID_TOKEN)
+        sigv4.verify(
+            req,
+            auth,
+            rec.secret,
+            now,
+            service=auth.service,
+            key_cache=state.extra.setdefault("sigv4_cache", sigv4.SigningKeyCache()),
+        )
+        user = state.store.get(rec.account_id, "user", rec.user_name)
+        if user is None:
+            raise InvalidClientTokenId(_INVALID_TOKEN)
+        try:
+            state.store.note_key_used(akid, now, auth.service, auth.region)
+        except Exception:
+            log.exception("note_key_used failed")
+        return Principal(
+            kind="user",
+            arn=user.arn,
+            account_id=rec.account_id,
+            user_id=user.entity_id,
+            name=user.name,
+            access_key_id=akid,
+        )
+
+    def _open_token(self, token: str, akid: str, now: int) -> Any:
+        keys: KeyRingSource = self.state.extra["keys"]  # type: ignore[union-attr]
+        for attempt in range(2):
+            try:
+                return tokens.open_token(token, keys.ring(), now + 10**9, access_key_id=akid)
+            except tokens.SessionExpired:  # pragma: no cover - now is pushed far ahead above
+                break
+            except tokens.InvalidSessionToken:
+                # A key added by another node or by `keys rotate` may be newer
+                # than our ring: reload once, then give up.
+                if attempt == 0 and keys.reload_if_stale():
+                    continue
+                raise InvalidClientTokenId(_INVALID_TOKEN) from None
+        raise InvalidClientTokenId(_INVALID_TOKEN)
+
+    @staticmethod
+    def _check_session_limits(ctx: CallContext) -> None:
+        """Which APIs each kind of temporary credential may call (reference §2.1)."""
+        p = ctx.principal
+        s = p.session if p is not None else None
+        if s is None:
+            return
+        if ctx.service == "sts" and ctx.action in ("GetSessionToken", "GetFederationToken"):
+            raise AccessDenied(f"Cannot call {ctx.action} with session credentials")
+        if s.kind == "session":
+            if ctx.service != "sts" and not s.mfa_authenticated:
+                raise InvalidClientTokenId(_INVALID_TOKEN)
+            if ctx.service == "sts" and ctx.action not in _STS_FOR_SESSION_TOKEN:
+                raise AccessDenied(f"Cannot call {ctx.action} with session credentials")
+        elif s.kind == "federated-user":
+            if ctx.service != "sts" or ctx.action != "GetCallerIdentity":
+                raise AccessDenied(
+                    f"User: {p.arn} is not authorized to perform: {ctx.service}:{ctx.action} "  # type: ignore[union-attr]
+                    "because federated users cannot call this API"
+                )
+
+
+def _principal_from_claims(c: Any, akid: str) -> Principal:
+    if c.kind == "assumed-role":
+        return Principal(
+            kind="assumed-role",
+            arn=c.arn,
+            account_id=c.account_id,
+            user_id=c.user_id,
+            name=c.role_name,
+            access_key_id=akid,
+            session=c,
+        )
+    if c.kind == "federated-user":
+        return Principal(
+            kind="federated-user",
+            arn=c.arn,
+            account_id=c.account_id,
+            user_id=c.user_id,
+            name=c.session_name or c.user_name,
+            access_key_id=akid,
+            session=c,
+        )
+    return Principal(
+        kind="user",
+        arn=c.user_arn or c.arn,
+        account_id=c.account_id,
+        user_id=c.user_id,
+        name=c.user_name,
+        access_key_id=akid,
+        session=c,
+    )
+
+
+async def _send(send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": headers + [(b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def app_factory() -> RolegateApp:
+    """uvicorn factory for ``--workers N``: settings come from the environment."""
+    return RolegateApp(Settings.from_env())
