@@ -14,8 +14,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+HOST ?= 127.0.0.1
+PORT ?= 8080
+DATA ?= ./data
+
 run: $(STAMP)
-	$(BIN)/rolegate run-local --data-dir ./data --host 127.0.0.1 --port 8080
+	$(BIN)/rolegate run-local --data-dir $(DATA) --host $(HOST) --port $(PORT)
 
 # The whole suite. ROLEGATE_TEST_DATABASE_URL, when set, makes the store and
 # e2e tests run against that database (CI sets it to the local PostgreSQL).
