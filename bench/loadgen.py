@@ -1,0 +1,132 @@
+"""A small keep-alive HTTP/1.1 load generator for the benchmarks.
+
+Requests are signed before the clock starts (SigV4 signatures stay valid for
+15 minutes and STS/IAM have no replay nonce), so the client spends its time
+on sockets only; on a 2-core machine a heavier client would steal the
+server's core and measure itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+
+def signed_request(
+    host: str,
+    port: int,
+    body: str,
+    *,
+    service: str,
+    access_key: str,
+    secret_key: str,
+    token: str | None = None,
+    region: str = "us-east-1",
+) -> bytes:
+    url = f"http://{host}:{port}/"
+    req = AWSRequest(
+        method="POST",
+        url=url,
+        data=body.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
+    SigV4Auth(Credentials(access_key, secret_key, token), service, region).add_auth(req)
+    lines = ["POST / HTTP/1.1", f"Host: {host}:{port}"]
+    for k, v in req.headers.items():
+        if k.lower() == "host":
+            continue
+        lines.append(f"{k}: {v}")
+    lines.append(f"Content-Length: {len(body.encode())}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body.encode()
+
+
+def plain_request(host: str, port: int, path: str = "/") -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:].strip())
+            break
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def _run(
+    host: str,
+    port: int,
+    make: Callable[[int, int], Sequence[bytes]],
+    connections: int,
+    duration: float,
+    warmup: float,
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    counter = [0]
+    start_measure = time.perf_counter() + warmup
+    stop_at = start_measure + duration
+
+    async def worker(cid: int) -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        i = 0
+        try:
+            while True:
+                seq = make(cid, i)
+                i += 1
+                for raw in seq:
+                    t0 = time.perf_counter()
+                    if t0 >= stop_at:
+                        return
+                    writer.write(raw)
+                    status = await _read_response(reader)
+                    t1 = time.perf_counter()
+                    if t0 >= start_measure:
+                        latencies.append(t1 - t0)
+                        statuses[status] = statuses.get(status, 0) + 1
+                        counter[0] += 1
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(worker(c) for c in range(connections)))
+    lat = sorted(latencies)
+    n = len(lat)
+    return {
+        "requests": n,
+        "seconds": duration,
+        "rps": round(n / duration, 1),
+        "p50_ms": round(lat[n // 2] * 1000, 2) if n else None,
+        "p99_ms": round(lat[min(n - 1, int(n * 0.99))] * 1000, 2) if n else None,
+        "mean_ms": round(statistics.fmean(lat) * 1000, 2) if n else None,
+        "statuses": {str(k): v for k, v in statuses.items()},
+        "connections": connections,
+    }
+
+
+def run_load(
+    host: str,
+    port: int,
+    make: Callable[[int, int], Sequence[bytes]],
+    *,
+    connections: int = 64,
+    duration: float = 5.0,
+    warmup: float = 1.0,
+) -> dict[str, Any]:
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover
+        pass
+    return asyncio.run(_run(host, port, make, connections, duration, warmup))
