@@ -139,9 +139,14 @@ class TestIdP:
         """Base64 DER, as it appears in metadata."""
         return base64.b64encode(self.certificate.public_bytes(serialization.Encoding.DER)).decode()
 
-    def metadata_xml(self) -> str:
+    def metadata_xml(self, *, valid_until: datetime | None = None) -> str:
         """The IdP's SAML metadata (EntityDescriptor with the signing cert)."""
-        return create_metadata_string(None, config=self._config, valid=24 * 365).decode()
+        xml = create_metadata_string(None, config=self._config).decode()
+        if valid_until is not None:
+            # pysaml2 only stamps validUntil on EntitiesDescriptor; add it here.
+            stamp = valid_until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            xml = xml.replace(" entityID=", f' validUntil="{stamp}" entityID=', 1)
+        return xml
 
     def response_xml(
         self,

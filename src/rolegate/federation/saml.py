@@ -307,6 +307,20 @@ def _single_assertion(element: etree._Element) -> etree._Element:
 # ---------------------------------------------------------------- checks
 
 
+def _check_shape(root: etree._Element) -> None:
+    """Shape checks on the untrusted tree (first layer against XSW).
+
+    They decide nothing on their own: all data comes from the signed XML.
+    They reject wrapping attempts early, and the tests disable them to show
+    the second layer (reading only signed XML) holds by itself.
+    """
+    if root.find(f".//{_ENCRYPTED_ASSERTION}") is not None:
+        # Decryption (IAM's AssertionEncryptionMode) is not implemented.
+        raise InvalidIdentityToken("Invalid SAML response: encrypted assertions are not supported")
+    if len(root.findall(f".//{_ASSERTION}")) != 1 or len(root.findall(_ASSERTION)) != 1:
+        raise InvalidIdentityToken("Invalid SAML response: expected exactly one assertion")
+
+
 def _acceptable_recipient(value: str, expected: Sequence[str]) -> bool:
     if value in expected:
         return True
@@ -526,15 +540,9 @@ def verify_saml_response(
     if root.tag != _RESPONSE:
         raise InvalidIdentityToken("Invalid SAML response: not a samlp:Response")
 
-    # Shape checks on the untrusted tree. They decide nothing on their own
-    # (all data comes from the signed XML below); they reject wrapping
-    # attempts early and pick where the signature must be.
-    if root.find(f".//{_ENCRYPTED_ASSERTION}") is not None:
-        # Decryption (IAM's AssertionEncryptionMode) is not implemented.
-        raise InvalidIdentityToken("Invalid SAML response: encrypted assertions are not supported")
-    all_assertions = root.findall(f".//{_ASSERTION}")
+    _check_shape(root)
     direct = root.findall(_ASSERTION)
-    if len(all_assertions) != 1 or len(direct) != 1:
+    if not direct:
         raise InvalidIdentityToken("Invalid SAML response: expected exactly one assertion")
 
     certs = [c for c in (_load_certificate(t) for t in certificates) if c is not None]
