@@ -67,10 +67,11 @@ class KeyRingSource:
     """The token key ring, read from the store and refreshed so that keys
     added by ``rolegate keys rotate`` or by another node are picked up."""
 
-    REFRESH = 30.0
-
     def __init__(self, store: Any) -> None:
         self._store = store
+        # How soon a key added elsewhere starts sealing here; opening never
+        # waits for it (an unknown key id triggers a reload).
+        self.REFRESH = float(os.environ.get("ROLEGATE_KEYRING_REFRESH", "30"))
         self._ring: Any = None
         self._loaded = 0.0
         self._load()
