@@ -272,7 +272,7 @@ class RolegateApp:
                 ctx.service = _VERSIONS.get(flat.get("Version", ""), "sts")
             req = sigv4.HttpRequest(
                 method=method,
-                path=raw_path.decode("latin-1") if isinstance(raw_path, bytes) else raw_path,
+                path=raw_path.decode("utf-8", "surrogateescape") if isinstance(raw_path, bytes) else raw_path,
                 query=query,
                 headers=tuple(headers),
                 body=body,
