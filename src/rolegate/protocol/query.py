@@ -1,0 +1,399 @@
+"""Decoding AWS Query requests: the exact inverse of botocore's QuerySerializer.
+
+``QuerySerializer`` (botocore/serialize.py) flattens an operation's input into
+``name=value`` pairs: structure members as ``A.B``, lists as
+``Name.member.N`` (1-based; ``flattened`` lists drop the ``member`` level),
+maps as ``Name.entry.N.key`` / ``.value``, an empty list as ``Name=``,
+booleans as ``true``/``false``, timestamps as ISO 8601 and blobs as base64.
+Here the same shapes are compiled once into closures that rebuild the
+boto3-shaped input dict; no botocore ``Shape`` is touched per request.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.model import Shape
+
+from rolegate.protocol.validation import (
+    INVALID,
+    display_name,
+    join_path,
+    raise_validation,
+    violation,
+)
+
+if TYPE_CHECKING:
+    from rolegate.protocol.models import ServiceSpec
+
+# List indexes are 1-based; an index above this is rejected. No model list
+# holds more than 256 elements, and it keeps a body like
+# ``Tags.member.99999999.Key=x`` from meaning anything. Elements are kept in
+# index order without allocating up to the largest index.
+MAX_LIST_INDEX = 10_000
+
+_SCALAR, _LIST, _MAP, _STRUCT = range(4)
+
+# Java's int and long ranges: Coral rejects what does not fit.
+_INT_RANGES = {
+    "integer": (-(2**31), 2**31 - 1),
+    "long": (-(2**63), 2**63 - 1),
+}
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,20}")
+_FLOAT_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+class Malformed(Exception):
+    """A scalar could not be converted; ``constraint`` ends the message item."""
+
+    def __init__(self, constraint: str):
+        super().__init__(constraint)
+        self.constraint = constraint
+
+
+ScalarDecoder = Callable[[str], Any]
+# (flat sub-parameters, message path, error items) -> value
+CompoundDecoder = Callable[[Mapping[str, str], str, list[str]], Any]
+
+
+def _make_int(kind: str) -> ScalarDecoder:
+    lo, hi = _INT_RANGES[kind]
+    constraint = (
+        "Member must be a valid integer" if kind == "integer" else "Member must be a valid long"
+    )
+
+    def decode_int(text: str) -> int:
+        if _INTEGER_TEXT.fullmatch(text) is None:
+            raise Malformed(constraint)
+        value = int(text)
+        if not lo <= value <= hi:
+            raise Malformed(constraint)
+        return value
+
+    return decode_int
+
+
+def _decode_float(text: str) -> float:
+    if _FLOAT_TEXT.fullmatch(text) is None:
+        raise Malformed("Member must be a valid number")
+    value = float(text)
+    if not math.isfinite(value):
+        raise Malformed("Member must be a valid number")
+    return value
+
+
+def _decode_boolean(text: str) -> bool:
+    # botocore sends exactly "true"/"false"; Java's parser ignores case.
+    lowered = text.lower()
+    if lowered == "true":
+        return True
+    if lowered == "false":
+        return False
+    raise Malformed("Member must be a boolean ('true' or 'false')")
+
+
+def decode_timestamp_text(text: str) -> datetime:
+    """ISO 8601 (what QuerySerializer sends) or epoch seconds -> aware UTC."""
+    try:
+        if _FLOAT_TEXT.fullmatch(text):
+            return datetime.fromtimestamp(float(text), UTC)
+        value = datetime.fromisoformat(text)
+    except (ValueError, OverflowError, OSError):
+        raise Malformed("Member must be a valid ISO 8601 timestamp") from None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _decode_blob(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise Malformed("Member must be valid base64") from None
+
+
+def _scalar_decoder(shape: Shape) -> ScalarDecoder | None:
+    """None means "the text is the value" (strings), saving a call."""
+    kind = shape.type_name
+    if kind == "string":
+        return None
+    if kind in _INT_RANGES:
+        return _make_int(kind)
+    if kind in ("float", "double"):
+        return _decode_float
+    if kind == "boolean":
+        return _decode_boolean
+    if kind == "timestamp":
+        return decode_timestamp_text
+    if kind == "blob":
+        return _decode_blob
+    raise ValueError(f"unsupported scalar shape type {kind!r} ({shape.name})")
+
+
+def _parse_index(text: str) -> int | None:
+    if text.isascii() and text.isdigit() and len(text) <= 6:
+        index = int(text)
+        if 1 <= index <= MAX_LIST_INDEX:
+            return index
+    return None
+
+
+def _bad_index(text: str, path: str) -> str:
+    return violation(text, path, f"Member must have a list index between 1 and {MAX_LIST_INDEX}")
+
+
+# A compiled shape: (kind, decoder, sensitive). Scalars carry a ScalarDecoder
+# (or None for strings); the rest a CompoundDecoder.
+Compiled = tuple[int, Any, bool]
+
+
+class QueryDecoderCompiler:
+    """Compiles Query decoders for one service's shapes, memoised by name."""
+
+    def __init__(self) -> None:
+        self._memo: dict[str, Compiled] = {}
+
+    def compile(self, shape: Shape) -> Compiled:
+        key = shape.name
+        found = self._memo.get(key)
+        if found is not None:
+            return found
+        kind = shape.type_name
+        sensitive = bool(shape.metadata.get("sensitive"))
+        if kind not in ("structure", "list", "map"):
+            compiled: Compiled = (_SCALAR, _scalar_decoder(shape), sensitive)
+            self._memo[key] = compiled
+            return compiled
+        # Compound shapes may be recursive: publish a forwarder first.
+        cell: list[CompoundDecoder] = []
+
+        def forward(flat: Mapping[str, str], path: str, errors: list[str]) -> Any:
+            return cell[0](flat, path, errors)
+
+        code = {"structure": _STRUCT, "list": _LIST, "map": _MAP}[kind]
+        self._memo[key] = (code, forward, sensitive)
+        if kind == "structure":
+            built = self._structure(shape)
+        elif kind == "list":
+            built = self._list(shape)
+        else:
+            built = self._map(shape)
+        cell.append(built)
+        compiled = (code, built, sensitive)
+        self._memo[key] = compiled
+        return compiled
+
+    def _structure(self, shape: Shape) -> CompoundDecoder:
+        table: dict[str, tuple[str, str, int, Any, bool]] = {}
+        for name, member in shape.members.items():
+            wire = member.serialization.get("name", name)
+            if member.type_name == "list" and member.serialization.get("flattened"):
+                # QuerySerializer replaces the last name with the member's.
+                wire = member.member.serialization.get("name") or wire
+            code, decoder, sensitive = self.compile(member)
+            table[wire] = (name, display_name(name), code, decoder, sensitive)
+
+        def decode_structure(flat: Mapping[str, str], path: str, errors: list[str]) -> Any:
+            out: dict[str, Any] = {}
+            groups: dict[str, dict[str, str]] | None = None
+            for key, value in flat.items():
+                head, dot, rest = key.partition(".")
+                entry = table.get(head)
+                if entry is None:
+                    continue  # Action, Version, X-Amz-*, unknown: ignored like AWS
+                name, display, code, decoder, sensitive = entry
+                if code == _SCALAR:
+                    if dot:
+                        continue
+                    if decoder is None:
+                        out[name] = value
+                    else:
+                        try:
+                            out[name] = decoder(value)
+                        except Malformed as exc:
+                            errors.append(
+                                violation(
+                                    value,
+                                    join_path(path, display),
+                                    exc.constraint,
+                                    sensitive=sensitive,
+                                )
+                            )
+                            out[name] = INVALID
+                elif dot:
+                    if groups is None:
+                        groups = {}
+                    group = groups.get(head)
+                    if group is None:
+                        group = groups[head] = {}
+                    group[rest] = value
+                elif code == _LIST and name not in out:
+                    # "Name=" is how QuerySerializer sends an empty list.
+                    out[name] = []
+            if groups is not None:
+                for head, group in groups.items():
+                    name, display, _code, decoder, _sensitive = table[head]
+                    out[name] = decoder(group, join_path(path, display), errors)
+            return out
+
+        return decode_structure
+
+    def _list(self, shape: Shape) -> CompoundDecoder:
+        flattened = bool(shape.serialization.get("flattened"))
+        member_name = shape.member.serialization.get("name", "member")
+        code, decoder, sensitive = self.compile(shape.member)
+
+        def decode_list(flat: Mapping[str, str], path: str, errors: list[str]) -> Any:
+            items: dict[int, Any] = {}
+            bad: set[str] = set()
+            for key, value in flat.items():
+                if flattened:
+                    index_text, dot, rest = key.partition(".")
+                else:
+                    head, dot, tail = key.partition(".")
+                    if head != member_name or not dot:
+                        continue
+                    index_text, dot, rest = tail.partition(".")
+                index = _parse_index(index_text)
+                if index is None:
+                    bad.add(index_text)
+                    continue
+                if code == _SCALAR:
+                    if not dot:
+                        items[index] = value
+                else:
+                    group = items.get(index)
+                    if group is None:
+                        group = items[index] = {}
+                    if dot:
+                        group[rest] = value
+            for text in sorted(bad):
+                errors.append(_bad_index(text, path))
+            out = []
+            for position, index in enumerate(sorted(items), 1):
+                raw = items[index]
+                element_path = f"{path}.{position}.member"
+                if code == _SCALAR:
+                    if decoder is None:
+                        out.append(raw)
+                        continue
+                    try:
+                        out.append(decoder(raw))
+                    except Malformed as exc:
+                        errors.append(
+                            violation(raw, element_path, exc.constraint, sensitive=sensitive)
+                        )
+                        out.append(INVALID)
+                else:
+                    out.append(decoder(raw, element_path, errors))
+            return out
+
+        return decode_list
+
+    def _map(self, shape: Shape) -> CompoundDecoder:
+        flattened = bool(shape.serialization.get("flattened"))
+        key_name = shape.key.serialization.get("name", "key")
+        value_name = shape.value.serialization.get("name", "value")
+        key_code, key_decoder, _ = self.compile(shape.key)
+        value_code, value_decoder, value_sensitive = self.compile(shape.value)
+        if key_code != _SCALAR:
+            raise ValueError(f"map keys must be scalars ({shape.name})")
+
+        def decode_map(flat: Mapping[str, str], path: str, errors: list[str]) -> Any:
+            entries: dict[int, dict[str, str]] = {}
+            bad: set[str] = set()
+            for key, value in flat.items():
+                if flattened:
+                    index_text, dot, rest = key.partition(".")
+                else:
+                    head, dot, tail = key.partition(".")
+                    if head != "entry" or not dot:
+                        continue
+                    index_text, dot, rest = tail.partition(".")
+                index = _parse_index(index_text)
+                if index is None:
+                    bad.add(index_text)
+                    continue
+                if dot:
+                    entry = entries.get(index)
+                    if entry is None:
+                        entry = entries[index] = {}
+                    entry[rest] = value
+            for text in sorted(bad):
+                errors.append(_bad_index(text, path))
+            out: dict[Any, Any] = {}
+            for position, index in enumerate(sorted(entries), 1):
+                entry = entries[index]
+                entry_path = f"{path}.{position}"
+                raw_key = entry.get(key_name)
+                if raw_key is None:
+                    errors.append(violation(None, f"{entry_path}.key", "Member must not be null"))
+                    continue
+                try:
+                    key = raw_key if key_decoder is None else key_decoder(raw_key)
+                except Malformed as exc:
+                    errors.append(violation(raw_key, f"{entry_path}.key", exc.constraint))
+                    continue
+                if value_code == _SCALAR:
+                    raw_value = entry.get(value_name)
+                    if raw_value is None:
+                        out[key] = None
+                    elif value_decoder is None:
+                        out[key] = raw_value
+                    else:
+                        try:
+                            out[key] = value_decoder(raw_value)
+                        except Malformed as exc:
+                            errors.append(
+                                violation(
+                                    raw_value,
+                                    f"{entry_path}.value",
+                                    exc.constraint,
+                                    sensitive=value_sensitive,
+                                )
+                            )
+                            out[key] = INVALID
+                else:
+                    prefix = value_name + "."
+                    sub = {k[len(prefix) :]: v for k, v in entry.items() if k.startswith(prefix)}
+                    out[key] = value_decoder(sub, f"{entry_path}.value", errors)
+            return out
+
+        return decode_map
+
+
+def decode_request(
+    service: str | ServiceSpec,
+    action: str,
+    params: Mapping[str, str],
+    *,
+    validate: bool = True,
+) -> dict[str, Any]:
+    """Decode the flat Query parameters of ``action`` into boto3's input dict.
+
+    ``params`` is the request's ``name -> value`` mapping (``dict(parse_form(body))``:
+    the last of repeated names wins). Unknown parameters, ``Action`` and
+    ``Version`` are ignored. Raises ``InvalidAction`` for an action the
+    service does not have and one ``ValidationError`` listing every
+    malformed or constraint-violating member, worded as AWS words it.
+    ``validate=False`` skips the model constraints (type errors still raise).
+    """
+    from rolegate.protocol.models import get_service
+
+    spec = get_service(service) if isinstance(service, str) else service
+    op = spec.operation(action)
+    if op.query_decoder is None:
+        return {}
+    errors: list[str] = []
+    result = op.query_decoder(params, "", errors)
+    if validate and op.validator is not None:
+        # Type errors come first, then the constraints of what did decode.
+        op.validator(result, "", errors)
+    raise_validation(errors)
+    return result
