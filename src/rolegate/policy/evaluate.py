@@ -204,6 +204,8 @@ def _compile_principal(st: Statement) -> PrincipalFn | None:
         if wildcard:
             return m.DIRECT
         kind = pi.kind
+        if kind == "anonymous":
+            return None
         if kind == "service":
             if pi.arn.lower() in services or pi.arn in federated:
                 return m.DIRECT
