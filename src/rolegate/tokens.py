@@ -185,7 +185,6 @@ _FIELDS: tuple[str, ...] = (
 
 
 _get_fields = operator.attrgetter(*_FIELDS)
-_set = object.__setattr__
 _ISSUER_AT = _FIELDS.index("issuer")
 _FEDERATION_AT = _FIELDS.index("federation")
 
@@ -214,10 +213,15 @@ def _unpack_claims(data: bytes) -> SessionClaims:
         raise ValueError(f"unsupported claims version {values[0]!r}")
     # The claims were validated by SessionClaims() when sealed and the AEAD
     # tag proves they are unchanged, so skip __init__ (half the cost of open).
+    # Slot descriptors set the fields directly, bypassing the frozen
+    # __setattr__ guard (about twice as fast as object.__setattr__).
     claims = object.__new__(SessionClaims)
-    for name, value in zip(_FIELDS, values, strict=True):
-        _set(claims, name, value)
+    for set_field, value in zip(_SLOT_SETTERS, values, strict=True):
+        set_field(claims, value)
     return claims
+
+
+_SLOT_SETTERS = tuple(SessionClaims.__dict__[name].__set__ for name in _FIELDS)
 
 
 class KeyRing:
