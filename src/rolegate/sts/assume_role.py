@@ -1,0 +1,359 @@
+"""AssumeRole (reference §2, §3; processing order §2.5).
+
+1. Validate parameters (model max/patterns); identify the caller; root and
+   federated users cannot assume roles.
+2. Find the role; a missing role (or account) is AccessDenied with the
+   normal message, so a caller cannot probe which roles exist.
+3. MFA, tags and source identity of the new session, from the request and
+   the caller's session (transitive tags, source identity, MFA facts).
+4. Trust decision: ``sts:AssumeRole`` (+ ``sts:TagSession`` when tags are
+   passed, + ``sts:SetSourceIdentity`` when the session will carry a source
+   identity) evaluated with the caller's policies and the trust policy as the
+   resource policy, ``resource_must_allow=True``. The engine applies the
+   same-/cross-account rules of §3.2.
+5. Duration, session policies, packed size; then seal the credentials.
+
+Every AccessDenied carries a sealed explanation (``authz_message``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from rolegate import arn as arns
+from rolegate.context import CallContext
+from rolegate.errors import AccessDenied, ConcurrentModification, ValidationError
+from rolegate.sts import authz_message, durations, mfa_check, session_policies, session_tags
+from rolegate.sts.credentials import Issued, claim_defaults, issue
+from rolegate.sts.validation import (
+    EXTERNAL_ID_PATTERN,
+    NAME_PATTERN,
+    Problems,
+    check_arn,
+    check_mfa,
+    check_policy_arns,
+    check_role_session_name,
+)
+
+ACTION = "sts:AssumeRole"
+ROOT_MESSAGE = "Roles may not be assumed by root accounts."
+ROLE_AUDIT_TYPE = "AWS::IAM::Role"
+# RoleLastUsed is informational (AWS itself lags by hours): when it has to be
+# written into the role's data, once a minute per role is plenty.
+LAST_USED_GRANULARITY = 60
+
+
+def not_authorized(caller_arn: str, action: str, resource: str) -> str:
+    return f"User: {caller_arn} is not authorized to perform: {action} on resource: {resource}"
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRef:
+    """A role ARN split into account, path and name."""
+
+    account_id: str
+    path: str
+    name: str
+
+
+def parse_role_arn(role_arn: str) -> RoleRef | None:
+    """``arn:aws:iam::<acct>:role/<path><name>``, else None (not a role ARN)."""
+    a = arns.try_parse(role_arn)
+    if (
+        a is None
+        or a.partition != "aws"
+        or a.service != "iam"
+        or a.region
+        or not arns.is_account_id(a.account)
+        or not a.resource.startswith("role/")
+    ):
+        return None
+    rest = a.resource[len("role/") :]
+    head, _, name = rest.rpartition("/")
+    if not name:
+        return None
+    return RoleRef(a.account, f"/{head}/" if head else "/", name)
+
+
+def find_role(store: Any, role_arn: str) -> Any:
+    """The role entity at exactly this ARN's account and path, or None."""
+    ref = parse_role_arn(role_arn)
+    if ref is None:
+        return None
+    role = store.get(ref.account_id, "role", ref.name)
+    if role is None or role.path != ref.path:
+        return None
+    return role
+
+
+def _validate(params: dict[str, Any]) -> tuple[list[str], session_tags.RequestTags]:
+    p = Problems()
+    if p.required(params.get("RoleArn"), "roleArn"):
+        check_arn(p, params.get("RoleArn"), "roleArn")
+    if p.required(params.get("RoleSessionName"), "roleSessionName"):
+        check_role_session_name(p, params.get("RoleSessionName"))
+    durations.check_assume_role_duration(p, params.get("DurationSeconds"))
+    # AssumeRole's Policy member has no model maximum any more; the plaintext
+    # limit is checked with the policy (session_policies).
+    session_policies.check_policy_param(p, params.get("Policy"), model_max=None)
+    policy_arns = check_policy_arns(p, params.get("PolicyArns"))
+    p.string(
+        params.get("ExternalId"), "externalId", min_len=2, max_len=1224, pattern=EXTERNAL_ID_PATTERN
+    )
+    check_mfa(p, params.get("SerialNumber"), params.get("TokenCode"))
+    p.string(
+        params.get("SourceIdentity"), "sourceIdentity", min_len=2, max_len=256, pattern=NAME_PATTERN
+    )
+    tags = session_tags.parse_request_tags(p, params.get("Tags"), params.get("TransitiveTagKeys"))
+    p.raise_if_any()
+    return policy_arns, tags
+
+
+def check_source_identity(requested: str | None, inherited: str | None) -> str | None:
+    """The session's source identity: set once, then immutable along a chain."""
+    if requested is not None and requested.lower().startswith("aws:"):
+        raise ValidationError("SourceIdentity cannot start with the prefix 'aws:'.")
+    if inherited and requested is not None and requested != inherited:
+        # Recommendation in reference §2.5 step 7: the value cannot change.
+        raise ValidationError(
+            "The source identity of the calling session cannot be changed: "
+            f"it is '{inherited}', the request asked for '{requested}'."
+        )
+    return requested if requested is not None else inherited
+
+
+class TrustCheck:
+    """Evaluates the trust decision for one AssumeRole request."""
+
+    def __init__(self, ctx: CallContext, role: Any, context: dict[str, Any]) -> None:
+        from rolegate import authz, policy
+
+        self.ctx = ctx
+        self.role = role
+        self.context = context
+        caller = authz.caller_policy_set(ctx)
+        trust = policy.compile_cached(
+            role.data.get("assume_role_policy") or "", policy.PolicyKind.TRUST, role.arn, "resource"
+        )
+        self.policy_set = policy.PolicySet(
+            identity=caller.identity,
+            boundary=caller.boundary,
+            session=caller.session,
+            resource=trust,
+        )
+
+    def require(self, action: str) -> Any:
+        from rolegate import policy
+
+        p = self.ctx.principal
+        assert p is not None
+        s = p.session
+        request = policy.Request(
+            principal=p.arn,
+            action=action,
+            resource=self.role.arn,
+            context=self.context,
+            principal_account=p.account_id,
+            principal_role_arn=s.role_arn if (p.kind == "assumed-role" and s is not None) else None,
+        )
+        result = policy.evaluate(self.policy_set, request, resource_must_allow=True)
+        decision = getattr(result.decision, "value", result.decision)
+        if decision != "allow":
+            self.ctx.audit_extra["denied"] = True
+            raise authz_message.denied(
+                self.ctx,
+                not_authorized(p.arn, action, self.role.arn),
+                action=action,
+                resource=self.role.arn,
+                result=result,
+                context=self.context,
+            )
+        return result
+
+
+def _note_last_used(ctx: CallContext, role: Any) -> None:
+    """Record RoleLastUsed.
+
+    The store defers these writes (``note_entity_used``: one dict write on
+    the hot path, flushed in batches, no cache invalidation), which is what
+    keeps AssumeRole free of a database write per request. A store without
+    it gets ``data["last_used"]`` written, at most once a minute per role.
+    """
+    note = getattr(ctx.store, "note_entity_used", None)
+    if note is not None:
+        note(role.entity_id, ctx.now, ctx.region)
+        return
+    last = role.data.get("last_used") or {}
+    stamp = ctx.now.astimezone(UTC)
+    if last.get("region") == ctx.region and last.get("date"):
+        from rolegate.iam.lookup import as_datetime
+
+        if (stamp - as_datetime(last["date"])).total_seconds() < LAST_USED_GRANULARITY:
+            return
+    try:
+        with ctx.store.transaction() as tx:
+            current = tx.get(role.account_id, "role", role.name)
+            if current is None or current.entity_id != role.entity_id:
+                return
+            data = dict(current.data)
+            data["last_used"] = {"date": stamp.isoformat(), "region": ctx.region}
+            tx.update(current, data)
+    except ConcurrentModification:
+        pass
+
+
+def assume_role(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    policy_arns, request_tags = _validate(params)
+    role_arn: str = params["RoleArn"]
+    session_name: str = params["RoleSessionName"]
+    p = ctx.principal
+    if p is None or p.kind == "anonymous":
+        raise AccessDenied(not_authorized("anonymous", ACTION, role_arn))
+
+    def deny(message: str, failure: str | None = None) -> AccessDenied:
+        ctx.audit_extra["denied"] = True
+        return authz_message.denied(ctx, message, action=ACTION, resource=role_arn, failure=failure)
+
+    if is_root(p):
+        raise deny(ROOT_MESSAGE, "root")
+    if p.kind == "federated-user":
+        # GetFederationToken sessions may call no STS API but GetCallerIdentity.
+        raise deny(not_authorized(p.arn, ACTION, role_arn), "federated user")
+
+    role = find_role(ctx.store, role_arn)
+    if role is None:
+        raise deny(not_authorized(p.arn, ACTION, role_arn), "no such role")
+    ctx.audit_resources = [{"ARN": role.arn, "accountId": role.account_id, "type": ROLE_AUDIT_TYPE}]
+    if role.account_id != p.account_id:
+        # Audited in both accounts with a shared event id (reference §8).
+        ctx.audit_extra["recipient_accounts"] = [p.account_id, role.account_id]
+
+    # MFA: a code in this request, else what the calling session carries.
+    try:
+        fresh = mfa_check.verify_request_mfa(
+            ctx, params.get("SerialNumber"), params.get("TokenCode")
+        )
+    except AccessDenied as e:
+        raise deny(e.message, "mfa") from None
+    mfa = fresh if fresh.authenticated else mfa_check.inherited(ctx)
+
+    caller_session = p.session
+    chained = p.kind == "assumed-role"
+    inherited_tags = session_tags.inherited_transitive(caller_session)
+    role_tags = session_tags.tags_from_entity(role.data)
+    tags = session_tags.build_session_tags(role_tags, inherited_tags, request_tags)
+    source_identity = check_source_identity(
+        params.get("SourceIdentity"), getattr(caller_session, "source_identity", None)
+    )
+
+    from rolegate import authz
+
+    now = int(ctx.now.timestamp())
+    context: dict[str, Any] = dict(authz.base_context(ctx))
+    context.update(fresh.context(now))
+    context["sts:RoleSessionName"] = session_name
+    if params.get("ExternalId") is not None:
+        # Only when passed: a trust policy requiring sts:ExternalId must not
+        # match a request without one (confused-deputy guard).
+        context["sts:ExternalId"] = params["ExternalId"]
+    if source_identity is not None:
+        context["sts:SourceIdentity"] = source_identity
+    context.update(session_tags.request_tag_context(request_tags))
+    context.update(session_tags.resource_tag_context(role_tags, inherited_tags))
+
+    trust = TrustCheck(ctx, role, context)
+    trust.require(ACTION)
+    if request_tags.given:
+        trust.require("sts:TagSession")
+    if source_identity is not None:
+        # Needed when set here and when carried along a chain (IAM guide,
+        # "Permissions required to set source identity").
+        trust.require("sts:SetSourceIdentity")
+
+    duration = durations.assume_role_duration(
+        params.get("DurationSeconds"),
+        max_session_duration=int(role.data.get("max_session_duration") or 3600),
+        chained=chained,
+    )
+    policies = session_policies.load_session_policies(
+        ctx.store, params.get("Policy"), policy_arns, home_account=role.account_id
+    )
+    packed = session_policies.packed_size(policies, tags.session_only, tags.transitive_keys)
+
+    session_arn = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{session_name}"
+    assumed_role_id = f"{role.entity_id}:{session_name}"
+    fields = claim_defaults()
+    fields.update(
+        kind="assumed-role",
+        arn=session_arn,
+        user_id=assumed_role_id,
+        role_arn=role.arn,
+        role_id=role.entity_id,
+        role_name=role.name,
+        session_name=session_name,
+        mfa_authenticated=mfa.authenticated,
+        mfa_auth_time=mfa.auth_time,
+        session_policy=policies.inline,
+        policy_arns=policies.arns,
+        tags=tags.tags,
+        transitive_tag_keys=tags.transitive_keys,
+        source_identity=source_identity,
+        chain_depth=(getattr(caller_session, "chain_depth", 0) + 1) if chained else 0,
+        issuer=caller_issuer(ctx),
+    )
+    issued = issue(ctx, account_id=role.account_id, duration=duration, fields=fields)
+    _note_last_used(ctx, role)
+
+    out: dict[str, Any] = {
+        "Credentials": issued.credentials(),
+        "AssumedRoleUser": {"AssumedRoleId": assumed_role_id, "Arn": session_arn},
+    }
+    if policies.given or tags.session_only:
+        out["PackedPolicySize"] = packed
+    if source_identity is not None:
+        out["SourceIdentity"] = source_identity
+    ctx.audit_response = _audit_response(issued, assumed_role_id, session_arn, out)
+    return out
+
+
+def is_root(p: Any) -> bool:
+    """The account root, with long-term keys or with its GetSessionToken credentials."""
+    return p.kind == "root" or p.arn == arns.root_arn(p.account_id)
+
+
+def caller_issuer(ctx: CallContext) -> dict[str, Any]:
+    """Who created a session, for the audit (``SessionClaims.issuer``)."""
+    p = ctx.principal
+    assert p is not None
+    kind = (
+        "Root"
+        if is_root(p)
+        else {
+            "user": "IAMUser",
+            "assumed-role": "AssumedRole",
+            "federated-user": "FederatedUser",
+        }.get(p.kind, "Unknown")
+    )
+    out: dict[str, Any] = {
+        "type": kind,
+        "arn": p.arn,
+        "principalId": p.user_id,
+        "accountId": p.account_id,
+    }
+    if p.name:
+        out["userName"] = p.name
+    return out
+
+
+def _audit_response(issued: Issued, role_id: str, arn: str, out: dict[str, Any]) -> dict[str, Any]:
+    resp: dict[str, Any] = {
+        "credentials": issued.audit_credentials(),
+        "assumedRoleUser": {"assumedRoleId": role_id, "arn": arn},
+    }
+    if "PackedPolicySize" in out:
+        resp["packedPolicySize"] = out["PackedPolicySize"]
+    if "SourceIdentity" in out:
+        resp["sourceIdentity"] = out["SourceIdentity"]
+    return resp
