@@ -1,0 +1,94 @@
+"""Checks on policy documents before IAM stores them: grammar for the right
+policy kind (the policy engine's parser), AWS's size quotas, and the
+existence of user/role principals named in trust policies.
+
+Documents are stored as the exact text the caller sent: GetRole, GetPolicyVersion
+and friends must return it unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from rolegate.errors import LimitExceeded, MalformedPolicyDocument
+from rolegate.policy import PolicyKind, parse_policy, policy_size
+
+# Reference §4.6 / IAM quotas; sizes count characters other than whitespace.
+MANAGED_POLICY_QUOTA = 6144
+TRUST_POLICY_QUOTA = 2048
+
+
+def check_identity_policy(text: str) -> None:
+    parse_policy(text, PolicyKind.IDENTITY)
+
+
+def check_managed_policy(text: str) -> None:
+    check_identity_policy(text)
+    if policy_size(text) > MANAGED_POLICY_QUOTA:
+        raise LimitExceeded(f"Cannot exceed quota for PolicySize: {MANAGED_POLICY_QUOTA}")
+
+
+def check_trust_policy(store: Any, text: str) -> None:
+    """A role's trust policy: TRUST grammar, the 2048 quota, and existing principals."""
+    parse_policy(text, PolicyKind.TRUST)
+    if policy_size(text) > TRUST_POLICY_QUOTA:
+        raise LimitExceeded(f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_QUOTA}")
+    for arn in _aws_principals(text):
+        if not _principal_exists(store, arn):
+            raise MalformedPolicyDocument(f'Invalid principal in policy: "AWS":"{arn}"')
+
+
+def inline_total(policies: dict[str, str]) -> int:
+    return sum(policy_size(doc) for doc in policies.values())
+
+
+def _aws_principals(text: str) -> Iterable[str]:
+    # The grammar has been checked already; this only walks the JSON for the
+    # "AWS" principal values.
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return
+    statements = doc.get("Statement") if isinstance(doc, dict) else None
+    if isinstance(statements, dict):
+        statements = [statements]
+    for st in statements or ():
+        if not isinstance(st, dict):
+            continue
+        principal = st.get("Principal")
+        if not isinstance(principal, dict):
+            continue
+        values = principal.get("AWS")
+        if isinstance(values, str):
+            values = [values]
+        for v in values or ():
+            if isinstance(v, str):
+                yield v
+
+
+def _principal_exists(store: Any, arn: str) -> bool:
+    """False only for a user/role ARN in an account rolegate hosts that names no entity.
+
+    AWS resolves user and role principals to unique ids when the policy is
+    saved and rejects ones that don't exist. Accounts rolegate doesn't host
+    can't be checked, and accounts, roots, sessions and wildcards aren't
+    entities, so they pass.
+    """
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam":
+        return True
+    account, resource = parts[4], parts[5]
+    kind = resource.split("/", 1)[0]
+    if kind not in ("user", "role") or "/" not in resource:
+        return True
+    if "*" in resource or "?" in resource:
+        # AWS rejects partial wildcards in principals; the grammar check owns that.
+        return True
+    if store.get_account(account) is None:
+        return True
+    name = resource.rsplit("/", 1)[1]
+    entity = store.get(account, kind, name)
+    # Names are case-insensitive in IAM, so the ARN is compared the same way.
+    return entity is not None and entity.arn.lower() == arn.lower()

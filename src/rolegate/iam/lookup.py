@@ -1,0 +1,297 @@
+"""Entity kinds, ARNs, lookups with AWS's error messages, and the
+authorise-then-audit step every IAM handler starts with.
+
+The three principal-ish kinds (user, group, role) share most of their
+handling (inline policies, attached policies, tags, boundaries), so their
+differences are data in :class:`EntityKind` rather than three copies of code.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from rolegate.context import CallContext
+from rolegate.errors import InvalidInput, NoSuchEntity, ValidationError
+
+# One process-wide CSPRNG for ids and secrets; tests may inject their own via
+# ``ctx.app.rng`` (or ``ctx.app.extra["rng"]``) to get reproducible ids.
+_SYSTEM_RNG = secrets.SystemRandom()
+
+AWS_MANAGED_ACCOUNT = "aws"
+
+
+@dataclass(frozen=True, slots=True)
+class EntityKind:
+    kind: str  # store kind: "user" | "group" | "role"
+    label: str  # as AWS words it in messages: "user"
+    title: str  # "User" (also the API noun: CreateUser, PutUserPolicy)
+    id_prefix: str  # AIDA / AGPA / AROA
+    param: str  # the request member naming it: "UserName"
+    audit_type: str  # CloudTrail resources[].type
+    inline_quota: int  # aggregate inline policy size, whitespace excluded (§4.6)
+    max_attached: int  # managed policies per entity (§4.6 defaults)
+
+    def arn(self, account_id: str, path: str, name: str) -> str:
+        return f"arn:aws:iam::{account_id}:{self.kind}{path}{name}"
+
+    def not_found(self, name: str) -> NoSuchEntity:
+        return NoSuchEntity(f"The {self.label} with name {name} cannot be found.")
+
+
+USER = EntityKind("user", "user", "User", "AIDA", "UserName", "AWS::IAM::User", 2048, 10)
+GROUP = EntityKind("group", "group", "Group", "AGPA", "GroupName", "AWS::IAM::Group", 5120, 10)
+ROLE = EntityKind("role", "role", "Role", "AROA", "RoleName", "AWS::IAM::Role", 10240, 10)
+KINDS = {k.kind: k for k in (USER, GROUP, ROLE)}
+
+POLICY_AUDIT_TYPE = "AWS::IAM::Policy"
+ACCESS_KEY_AUDIT_TYPE = "AWS::IAM::AccessKey"
+
+
+def rng(ctx: CallContext) -> Any:
+    app = ctx.app
+    if app is not None:
+        found = getattr(app, "rng", None)
+        if found is None:
+            extra = getattr(app, "extra", None)
+            if isinstance(extra, Mapping):
+                found = extra.get("rng")
+        if found is not None:
+            return found
+    return _SYSTEM_RNG
+
+
+# --- time ---------------------------------------------------------------
+
+
+def iso(dt: datetime) -> str:
+    """How timestamps are kept inside entity data (contract: ISO 8601 text)."""
+    return dt.astimezone(UTC).isoformat()
+
+
+def as_datetime(value: Any) -> datetime:
+    """An aware UTC datetime from a stored timestamp (ISO text, datetime or epoch)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, tz=UTC)
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    raise TypeError(f"not a timestamp: {value!r}")
+
+
+# --- authorisation and audit ------------------------------------------------
+
+
+def authorize(
+    ctx: CallContext,
+    action: str,
+    resource_arn: str,
+    audit_type: str | None,
+    *,
+    context: Mapping[str, Any] | None = None,
+) -> None:
+    """``ctx.authorize`` plus the CloudTrail ``resources`` entry for the target.
+
+    Called before any existence check, so a caller without permission learns
+    nothing about which entities exist (AccessDenied beats NoSuchEntity).
+    """
+    ctx.authorize(f"iam:{action}", resource_arn, context=context or None)
+    if audit_type is not None:
+        entry = {"ARN": resource_arn, "accountId": ctx.account_id, "type": audit_type}
+        if entry not in ctx.audit_resources:
+            ctx.audit_resources.append(entry)
+
+
+def tag_context(tags: list[dict[str, str]] | None, prefix: str) -> dict[str, Any]:
+    """``aws:ResourceTag/k`` (or ``aws:RequestTag/k`` + ``aws:TagKeys``) condition keys."""
+    out: dict[str, Any] = {}
+    if not tags:
+        return out
+    for t in tags:
+        out[f"{prefix}{t['Key']}"] = t["Value"]
+    if prefix == "aws:RequestTag/":
+        out["aws:TagKeys"] = [t["Key"] for t in tags]
+    return out
+
+
+def resource_context(entity: Any) -> dict[str, Any]:
+    if entity is None:
+        return {}
+    return tag_context(entity.data.get("tags"), "aws:ResourceTag/")
+
+
+def authorize_entity(
+    ctx: CallContext,
+    kind: EntityKind,
+    action: str,
+    name: str,
+    *,
+    context: Mapping[str, Any] | None = None,
+) -> Any:
+    """Authorise ``action`` on the named entity, then return it (NoSuchEntity if missing).
+
+    The entity is read from the store's cache; writers re-read it inside their
+    transaction with :func:`require`.
+    """
+    account = ctx.account_id
+    entity = ctx.store.get(account, kind.kind, name)
+    arn = entity.arn if entity is not None else kind.arn(account, "/", name)
+    authorize(
+        ctx, action, arn, kind.audit_type, context={**resource_context(entity), **(context or {})}
+    )
+    if entity is None:
+        raise kind.not_found(name)
+    return entity
+
+
+def require(tx: Any, account_id: str, kind: EntityKind, name: str) -> Any:
+    entity = tx.get(account_id, kind.kind, name)
+    if entity is None:
+        raise kind.not_found(name)
+    return entity
+
+
+# --- callers ----------------------------------------------------------------
+
+
+def caller_user_name(ctx: CallContext, params: Mapping[str, Any]) -> str:
+    """``UserName`` if given, else the signing IAM user's (GetUser, CreateAccessKey...)."""
+    name = params.get("UserName")
+    if name:
+        return str(name)
+    p = ctx.principal
+    if p is not None and p.kind == "user" and p.name:
+        return p.name
+    raise ValidationError("Must specify userName when calling with non-User credentials")
+
+
+# --- managed policy ARNs ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRef:
+    arn: str
+    account: str
+    path: str
+    name: str
+
+
+def parse_policy_arn(arn: str) -> PolicyRef:
+    """Split ``arn:aws:iam::<acct>:policy<path><name>``; InvalidInput if it is not one."""
+    parts = arn.split(":", 5) if isinstance(arn, str) else []
+    if (
+        len(parts) != 6
+        or parts[0] != "arn"
+        or parts[2] != "iam"
+        or parts[3] != ""
+        or not parts[4]
+        or not parts[5].startswith("policy/")
+    ):
+        raise InvalidInput(f"ARN {arn} is not valid.")
+    resource = parts[5][len("policy") :]
+    slash = resource.rfind("/")
+    path, name = resource[: slash + 1], resource[slash + 1 :]
+    if not name:
+        raise InvalidInput(f"ARN {arn} is not valid.")
+    return PolicyRef(arn, parts[4], path, name)
+
+
+def find_policy(reader: Any, caller_account: str, arn: str) -> Any:
+    """The managed policy entity named by ``arn`` if the caller may see it.
+
+    ``reader`` is the store (cached reads) or a transaction. Only the
+    caller's own account and AWS managed policies are visible: IAM has no
+    cross-account policy sharing. Paths are part of the ARN, so a name match
+    under another path is not this policy.
+    """
+    ref = parse_policy_arn(arn)
+    if ref.account not in (caller_account, AWS_MANAGED_ACCOUNT):
+        return None
+    entity = reader.get(ref.account, "policy", ref.name)
+    if entity is None or entity.arn != arn:
+        return None
+    return entity
+
+
+def policy_not_attachable(arn: str) -> NoSuchEntity:
+    return NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
+
+
+def policy_not_found(arn: str) -> NoSuchEntity:
+    return NoSuchEntity(f"Policy {arn} was not found.")
+
+
+def boundary_not_found(arn: str) -> NoSuchEntity:
+    return NoSuchEntity(f"Scope ARN: {arn} does not exist or is not attachable.")
+
+
+def check_boundary(reader: Any, caller_account: str, arn: str) -> str:
+    """A permissions boundary must be an existing managed policy visible to the caller."""
+    if find_policy(reader, caller_account, arn) is None:
+        raise boundary_not_found(arn)
+    return arn
+
+
+# --- CloudTrail responseElements ----------------------------------------------
+
+
+def _camel(key: str) -> str:
+    # CloudTrail spells output members lowerCamelCase ("roleName", "arn").
+    return key[:1].lower() + key[1:]
+
+
+def _cloudtrail_value(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {_camel(k): _cloudtrail_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_cloudtrail_value(v) for v in value]
+    if isinstance(value, datetime):
+        # CloudTrail's rendering of IAM dates: "Oct 2, 2019, 11:12:29 PM".
+        v = value.astimezone(UTC)
+        hour = v.hour % 12 or 12
+        return f"{v:%b} {v.day}, {v.year}, {hour}:{v:%M:%S} {'AM' if v.hour < 12 else 'PM'}"
+    return value
+
+
+def record_response(ctx: CallContext, output: Mapping[str, Any]) -> None:
+    """Fill ``ctx.audit_response`` for a mutating call; callers strip secrets first."""
+    ctx.audit_response = _cloudtrail_value(output)
+
+
+# --- writes ---------------------------------------------------------------------
+
+
+def insert_entity(
+    tx: Any,
+    account_id: str,
+    kind: str,
+    name: str,
+    *,
+    entity_id: str,
+    arn: str,
+    path: str,
+    data: dict[str, Any],
+    exists: Exception,
+    now: datetime,
+) -> Any:
+    """Insert a new entity, raising ``exists`` if the name is taken (any case).
+
+    The explicit check gives the AWS error inside this transaction; catching
+    the store's Conflict covers a concurrent insert that won the race.
+    ``now`` (``ctx.now``) becomes the entity's CreateDate.
+    """
+    from rolegate.store import Conflict
+
+    if tx.get(account_id, kind, name) is not None:
+        raise exists
+    try:
+        return tx.insert(
+            account_id, kind, name, entity_id=entity_id, arn=arn, path=path, data=data, now=now
+        )
+    except Conflict:
+        raise exists from None

@@ -1,0 +1,203 @@
+"""IAM roles: CreateRole, GetRole, ListRoles, DeleteRole, UpdateRole,
+UpdateRoleDescription, UpdateAssumeRolePolicy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rolegate import ids
+from rolegate.context import CallContext
+from rolegate.errors import DeleteConflict, EntityAlreadyExists, ValidationError
+from rolegate.iam import lookup
+from rolegate.iam.documents import check_trust_policy
+from rolegate.iam.lookup import ROLE
+from rolegate.iam.paging import paginate
+from rolegate.iam.tags import clean_tags
+
+DEFAULT_MAX_SESSION = 3600
+MIN_MAX_SESSION = 3600
+MAX_MAX_SESSION = 43200
+
+
+def _check_max_session(value: Any) -> int:
+    if value is None:
+        return DEFAULT_MAX_SESSION
+    n = int(value)
+    # Also checked by the protocol layer from the model; kept for direct callers.
+    if n < MIN_MAX_SESSION:
+        raise ValidationError(
+            f"1 validation error detected: Value '{n}' at 'maxSessionDuration' failed to satisfy "
+            f"constraint: Member must have value greater than or equal to {MIN_MAX_SESSION}"
+        )
+    if n > MAX_MAX_SESSION:
+        raise ValidationError(
+            f"1 validation error detected: Value '{n}' at 'maxSessionDuration' failed to satisfy "
+            f"constraint: Member must have value less than or equal to {MAX_MAX_SESSION}"
+        )
+    return n
+
+
+def _last_used(store: Any, entity: Any) -> dict[str, Any]:
+    """``RoleLastUsed``: STS records uses through ``store.note_entity_used``; a
+    ``last_used`` in the role's data (imported or legacy) is the fallback."""
+    found = store.entity_last_used(entity.entity_id) if store is not None else None
+    if found and found.get("LastUsedDate"):
+        out = {"LastUsedDate": lookup.as_datetime(found["LastUsedDate"])}
+        if found.get("Region"):
+            out["Region"] = found["Region"]
+        return out
+    last = entity.data.get("last_used") or {}
+    out = {}
+    if last.get("date"):
+        out["LastUsedDate"] = lookup.as_datetime(last["date"])
+    if last.get("region"):
+        out["Region"] = last["region"]
+    return out
+
+
+def role_output(entity: Any, *, full: bool = True, store: Any = None) -> dict[str, Any]:
+    """The ``Role`` shape. ListRoles leaves out boundary, tags and last use (as AWS does)."""
+    data = entity.data
+    out: dict[str, Any] = {
+        "Path": entity.path,
+        "RoleName": entity.name,
+        "RoleId": entity.entity_id,
+        "Arn": entity.arn,
+        "CreateDate": lookup.as_datetime(entity.created_at),
+        "AssumeRolePolicyDocument": data.get("assume_role_policy"),
+        "MaxSessionDuration": data.get("max_session_duration") or DEFAULT_MAX_SESSION,
+    }
+    if data.get("description") is not None:
+        out["Description"] = data["description"]
+    if full:
+        boundary = data.get("permissions_boundary")
+        if boundary:
+            out["PermissionsBoundary"] = {
+                "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+                "PermissionsBoundaryArn": boundary,
+            }
+        if data.get("tags"):
+            out["Tags"] = [dict(t) for t in data["tags"]]
+        out["RoleLastUsed"] = _last_used(store, entity)
+    return out
+
+
+def create_role(ctx: CallContext, params: dict) -> dict:
+    account = ctx.account_id
+    name = params["RoleName"]
+    path = params.get("Path") or "/"
+    document = params["AssumeRolePolicyDocument"]
+    tags = clean_tags(params.get("Tags"))
+    boundary = params.get("PermissionsBoundary")
+    max_session = _check_max_session(params.get("MaxSessionDuration"))
+    arn = ROLE.arn(account, path, name)
+    context = lookup.tag_context(tags, "aws:RequestTag/")
+    if boundary:
+        context["iam:PermissionsBoundary"] = boundary
+    lookup.authorize(ctx, "CreateRole", arn, ROLE.audit_type, context=context)
+    check_trust_policy(ctx.store, document)
+    with ctx.store.transaction() as tx:
+        if boundary:
+            lookup.check_boundary(tx, account, boundary)
+        entity = lookup.insert_entity(
+            tx,
+            account,
+            "role",
+            name,
+            entity_id=ids.new_unique_id(ROLE.id_prefix, lookup.rng(ctx)),
+            arn=arn,
+            path=path,
+            data={
+                "assume_role_policy": document,
+                "description": params.get("Description"),
+                "max_session_duration": max_session,
+                "tags": tags,
+                "permissions_boundary": boundary or None,
+                "inline_policies": {},
+                "attached_policies": [],
+                "last_used": None,
+            },
+            now=ctx.now,
+            exists=EntityAlreadyExists(f"Role with name {name} already exists."),
+        )
+    out = role_output(entity)
+    # CreateRole's response carries no last-use facts yet.
+    out.pop("RoleLastUsed", None)
+    lookup.record_response(ctx, {"Role": out})
+    return {"Role": out}
+
+
+def get_role(ctx: CallContext, params: dict) -> dict:
+    entity = lookup.authorize_entity(ctx, ROLE, "GetRole", params["RoleName"])
+    return {"Role": role_output(entity, store=ctx.store)}
+
+
+def list_roles(ctx: CallContext, params: dict) -> dict:
+    account = ctx.account_id
+    prefix = params.get("PathPrefix") or "/"
+    lookup.authorize(ctx, "ListRoles", f"arn:aws:iam::{account}:role{prefix}", None)
+    roles = ctx.store.list(account, "role", path_prefix=prefix)
+    page, extra = paginate(roles, params, key=lambda e: e.name_key)
+    return {"Roles": [role_output(e, full=False) for e in page], **extra}
+
+
+def delete_role(ctx: CallContext, params: dict) -> None:
+    account = ctx.account_id
+    name = params["RoleName"]
+    lookup.authorize_entity(ctx, ROLE, "DeleteRole", name)
+    with ctx.store.transaction() as tx:
+        entity = lookup.require(tx, account, ROLE, name)
+        if entity.data.get("inline_policies"):
+            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+        if entity.data.get("attached_policies"):
+            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+        tx.delete(account, "role", entity.name)
+    return None
+
+
+def _update(ctx: CallContext, name: str, changes: dict[str, Any]) -> Any:
+    with ctx.store.transaction() as tx:
+        entity = lookup.require(tx, ctx.account_id, ROLE, name)
+        if not changes:
+            return entity
+        return tx.update(entity, {**entity.data, **changes}, now=ctx.now)
+
+
+def update_role(ctx: CallContext, params: dict) -> dict:
+    name = params["RoleName"]
+    lookup.authorize_entity(ctx, ROLE, "UpdateRole", name)
+    changes: dict[str, Any] = {}
+    if params.get("Description") is not None:
+        changes["description"] = params["Description"]
+    if params.get("MaxSessionDuration") is not None:
+        changes["max_session_duration"] = _check_max_session(params["MaxSessionDuration"])
+    _update(ctx, name, changes)
+    return {}
+
+
+def update_role_description(ctx: CallContext, params: dict) -> dict:
+    name = params["RoleName"]
+    lookup.authorize_entity(ctx, ROLE, "UpdateRoleDescription", name)
+    entity = _update(ctx, name, {"description": params["Description"]})
+    return {"Role": role_output(entity, store=ctx.store)}
+
+
+def update_assume_role_policy(ctx: CallContext, params: dict) -> None:
+    name = params["RoleName"]
+    document = params["PolicyDocument"]
+    lookup.authorize_entity(ctx, ROLE, "UpdateAssumeRolePolicy", name)
+    check_trust_policy(ctx.store, document)
+    _update(ctx, name, {"assume_role_policy": document})
+    return None
+
+
+HANDLERS: dict[str, Callable[..., Any]] = {
+    "CreateRole": create_role,
+    "GetRole": get_role,
+    "ListRoles": list_roles,
+    "DeleteRole": delete_role,
+    "UpdateRole": update_role,
+    "UpdateRoleDescription": update_role_description,
+    "UpdateAssumeRolePolicy": update_assume_role_policy,
+}

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rolegate.errors import (
+    DeleteConflict,
+    EntityAlreadyExists,
+    LimitExceeded,
+    MalformedPolicyDocument,
+    NoSuchEntity,
+    ValidationError,
+)
+from tests.iam.conftest import ACCOUNT, OTHER_ACCOUNT, all_pages, allow, doc, trust
+
+
+def test_create_get_role(iam):
+    text = trust()
+    r = iam(
+        "CreateRole",
+        RoleName="App",
+        Path="/svc/",
+        AssumeRolePolicyDocument=text,
+        Description="the app",
+        MaxSessionDuration=7200,
+        Tags=[{"Key": "team", "Value": "core"}],
+    )["Role"]
+    assert r["Arn"] == f"arn:aws:iam::{ACCOUNT}:role/svc/App"
+    assert r["RoleId"].startswith("AROA") and len(r["RoleId"]) == 21
+    assert r["AssumeRolePolicyDocument"] == text  # the exact text, as sent
+    assert r["MaxSessionDuration"] == 7200 and r["Description"] == "the app"
+    got = iam("GetRole", RoleName="app")["Role"]
+    assert got["RoleName"] == "App"
+    assert got["Tags"] == [{"Key": "team", "Value": "core"}]
+    assert got["RoleLastUsed"] == {}
+    assert iam.last.audit_resources[0]["type"] == "AWS::IAM::Role"
+
+
+def test_role_defaults_and_errors(iam):
+    r = iam("CreateRole", RoleName="r", AssumeRolePolicyDocument=trust())["Role"]
+    assert r["MaxSessionDuration"] == 3600 and r["Path"] == "/"
+    assert "Description" not in r
+    with pytest.raises(EntityAlreadyExists) as e:
+        iam("CreateRole", RoleName="R", AssumeRolePolicyDocument=trust())
+    assert e.value.message == "Role with name R already exists."
+    with pytest.raises(NoSuchEntity) as e:
+        iam("GetRole", RoleName="nope")
+    assert e.value.message == "The role with name nope cannot be found."
+    for bad in (3599, 43201):
+        with pytest.raises(ValidationError):
+            iam("CreateRole", RoleName="x", AssumeRolePolicyDocument=trust(), MaxSessionDuration=bad)
+
+
+def test_trust_policy_validation(iam):
+    with pytest.raises(MalformedPolicyDocument):
+        iam("CreateRole", RoleName="x", AssumeRolePolicyDocument='{"Statement": [')
+    # A trust policy must name a principal.
+    with pytest.raises(MalformedPolicyDocument):
+        iam("CreateRole", RoleName="x", AssumeRolePolicyDocument=doc({"Effect": "Allow", "Action": "sts:AssumeRole"}))
+    big = doc(
+        *[
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:root"}, "Action": "sts:AssumeRole",
+             "Condition": {"StringEquals": {"sts:ExternalId": "x" * 200}}}
+            for _ in range(10)
+        ]
+    )
+    with pytest.raises(LimitExceeded) as e:
+        iam("CreateRole", RoleName="x", AssumeRolePolicyDocument=big)
+    assert e.value.message == "Cannot exceed quota for ACLSizePerRole: 2048"
+
+
+def test_trust_principal_must_exist_in_hosted_accounts(iam):
+    missing = f"arn:aws:iam::{ACCOUNT}:user/ghost"
+    with pytest.raises(MalformedPolicyDocument) as e:
+        iam("CreateRole", RoleName="x", AssumeRolePolicyDocument=trust({"AWS": missing}))
+    assert e.value.message == f'Invalid principal in policy: "AWS":"{missing}"'
+    iam("CreateUser", UserName="ghost")
+    text = trust({"AWS": [missing, f"arn:aws:iam::{ACCOUNT}:root", "999999999999"]})
+    iam("CreateRole", RoleName="x", AssumeRolePolicyDocument=text)
+    assert iam("GetRole", RoleName="x")["Role"]["AssumeRolePolicyDocument"] == text
+    # The path is part of the ARN: a user at another path is another principal.
+    with pytest.raises(MalformedPolicyDocument):
+        iam("UpdateAssumeRolePolicy", RoleName="x", PolicyDocument=trust({"AWS": f"arn:aws:iam::{ACCOUNT}:user/p/ghost"}))
+    # Roles are checked too; unhosted accounts and services are not.
+    with pytest.raises(MalformedPolicyDocument):
+        iam("UpdateAssumeRolePolicy", RoleName="x", PolicyDocument=trust({"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:role/none"}))
+    iam("UpdateAssumeRolePolicy", RoleName="x", PolicyDocument=trust({"AWS": "arn:aws:iam::999999999999:role/none"}))
+    iam("UpdateAssumeRolePolicy", RoleName="x", PolicyDocument=trust({"Service": "ec2.amazonaws.com"}))
+    iam("UpdateAssumeRolePolicy", RoleName="x", PolicyDocument=trust({"AWS": f"arn:aws:iam::{ACCOUNT}:role/x"}))
+
+
+def test_update_role(iam):
+    iam("CreateRole", RoleName="u", AssumeRolePolicyDocument=trust(), Description="old")
+    assert iam("UpdateRole", RoleName="u", MaxSessionDuration=43200) == {}
+    r = iam("GetRole", RoleName="u")["Role"]
+    assert r["MaxSessionDuration"] == 43200 and r["Description"] == "old"
+    iam("UpdateRole", RoleName="u", Description="new")
+    assert iam("GetRole", RoleName="u")["Role"]["MaxSessionDuration"] == 43200
+    out = iam("UpdateRoleDescription", RoleName="u", Description="newer")["Role"]
+    assert out["Description"] == "newer"
+    new_trust = trust({"Service": "lambda.amazonaws.com"})
+    iam("UpdateAssumeRolePolicy", RoleName="u", PolicyDocument=new_trust)
+    assert iam("GetRole", RoleName="u")["Role"]["AssumeRolePolicyDocument"] == new_trust
+    with pytest.raises(MalformedPolicyDocument):
+        iam("UpdateAssumeRolePolicy", RoleName="u", PolicyDocument=allow())
+    with pytest.raises(NoSuchEntity):
+        iam("UpdateRole", RoleName="missing", Description="x")
+
+
+def test_list_roles(iam):
+    for i in range(5):
+        iam("CreateRole", RoleName=f"role{i}", Path="/a/" if i < 3 else "/b/", AssumeRolePolicyDocument=trust(),
+            Tags=[{"Key": "k", "Value": "v"}])
+    roles = all_pages(iam, "ListRoles", "Roles", MaxItems=2)
+    assert [r["RoleName"] for r in roles] == [f"role{i}" for i in range(5)]
+    assert all("Tags" not in r and "RoleLastUsed" not in r for r in roles)
+    assert all(json.loads(r["AssumeRolePolicyDocument"]) for r in roles)
+    assert [r["RoleName"] for r in iam("ListRoles", PathPrefix="/b/")["Roles"]] == ["role3", "role4"]
+
+
+def test_delete_role_conflicts(iam):
+    iam("CreateRole", RoleName="d", AssumeRolePolicyDocument=trust())
+    iam("PutRolePolicy", RoleName="d", PolicyName="p", PolicyDocument=allow())
+    with pytest.raises(DeleteConflict) as e:
+        iam("DeleteRole", RoleName="d")
+    assert e.value.message == "Cannot delete entity, must delete policies first."
+    iam("DeleteRolePolicy", RoleName="d", PolicyName="p")
+    iam("AttachRolePolicy", RoleName="d", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    with pytest.raises(DeleteConflict) as e:
+        iam("DeleteRole", RoleName="d")
+    assert e.value.message == "Cannot delete entity, must detach all policies first."
+    iam("DetachRolePolicy", RoleName="d", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    # A boundary does not block deletion.
+    iam("PutRolePermissionsBoundary", RoleName="d", PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    iam("DeleteRole", RoleName="D")
+    with pytest.raises(NoSuchEntity):
+        iam("DeleteRole", RoleName="d")
+
+
+def test_role_last_used_is_rendered(iam, store):
+    iam("CreateRole", RoleName="used", AssumeRolePolicyDocument=trust())
+    with store.transaction() as tx:
+        e = tx.get(ACCOUNT, "role", "used")
+        tx.update(e, {**e.data, "last_used": {"date": "2026-03-04T05:06:07+00:00", "region": "eu-west-1"}})
+    last = iam("GetRole", RoleName="used")["Role"]["RoleLastUsed"]
+    assert last["Region"] == "eu-west-1" and last["LastUsedDate"].year == 2026
