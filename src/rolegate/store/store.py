@@ -429,8 +429,11 @@ class Transaction:
             self._store._insert(t.links)
             .values(account_id=account_id, rel=rel, a=a, b=b)
             .on_conflict_do_nothing()
+            # RETURNING, not rowcount: drivers disagree on rowcount for
+            # ON CONFLICT DO NOTHING.
+            .returning(t.links.c.rel)
         )
-        if self._x(stmt).rowcount:
+        if self._x(stmt).first() is not None:
             self._touch(account_id)
             return True
         return False
