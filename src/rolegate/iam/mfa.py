@@ -1,0 +1,474 @@
+"""Virtual MFA devices (reference §5.2-5.3) and the MFA check STS uses.
+
+A device is a store entity of kind ``mfa`` named by the device name, with
+data ``{seed_enc, user_name, enable_date, tags}``. The TOTP seed
+is a secret: it is stored only encrypted under the store's master key and
+leaves the server exactly once, in the CreateVirtualMFADevice response.
+
+Every accepted TOTP code is claimed with ``store.claim_once("mfa",
+"<serial>:<counter>", ...)``: a code used to enable a device, or to get
+credentials from STS, can never be used again (RFC 6238 §5.2).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from rolegate.context import CallContext
+from rolegate.errors import (
+    AccessDenied,
+    DeleteConflict,
+    EntityAlreadyExists,
+    InvalidAuthenticationCode,
+    LimitExceeded,
+    NoSuchEntity,
+)
+from rolegate.iam import lookup
+from rolegate.iam.lookup import USER, as_datetime, iso
+from rolegate.iam.paging import paginate
+from rolegate.iam.tags import clean_tags, list_output, merge_tags, remove_tags
+
+
+def _totp() -> Any:
+    # Imported on use: ``rolegate.iam`` loads this module while assembling
+    # HANDLERS, and the TOTP core is a separate module.
+    from rolegate import mfa
+
+    return mfa
+
+
+MFA_KIND = "mfa"
+MFA_AUDIT_TYPE = "AWS::IAM::MFADevice"
+CLAIM_NAMESPACE = "mfa"
+# The label issuer shown by authenticator apps.
+MFA_ISSUER = "rolegate"
+MAX_MFA_DEVICES_PER_USER = 8  # IAM quota (reference §4.6)
+TOTP_STEP = 30
+# How long a claimed counter must stay remembered: a code for step c is
+# accepted until step c + 1 (±1 step window), so a few steps past that it
+# can no longer verify anyway and the claim may be forgotten.
+_CLAIM_MARGIN_STEPS = 4
+
+_INVALID_CODE = "Authentication code for device is not valid."
+_STS_BAD_SERIAL = (
+    "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA "
+    "serial number is valid and associated with this user."
+)
+_STS_BAD_CODE = "MultiFactorAuthentication failed with invalid MFA one time pass code."
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _epoch(now: datetime | int | float) -> int:
+    return int(now.timestamp()) if isinstance(now, datetime) else int(now)
+
+
+def _serial(account_id: str, path: str, name: str) -> str:
+    return f"arn:aws:iam::{account_id}:mfa{path}{name}"
+
+
+def _device_name(serial: str, account_id: str) -> str | None:
+    """The device name a virtual-device serial names in ``account_id``, else None.
+
+    Serials of virtual devices are ARNs ``arn:aws:iam::<acct>:mfa<path><name>``;
+    anything else (hardware serials, other accounts) names nothing here.
+    """
+    parts = serial.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or parts[4] != account_id:
+        return None
+    resource = parts[5]
+    if not resource.startswith("mfa/"):
+        return None
+    name = resource.rsplit("/", 1)[1]
+    return name or None
+
+
+def _no_device(serial: str) -> NoSuchEntity:
+    return NoSuchEntity(f"VirtualMFADevice with serial number {serial} doesn't exist.")
+
+
+def _find_device(reader: Any, account_id: str, serial: str) -> Any:
+    """The device entity with this serial (``reader``: the store or a transaction)."""
+    name = _device_name(serial, account_id)
+    if name is None:
+        return None
+    entity = reader.get(account_id, MFA_KIND, name)
+    # The name is unique per account, but the path is part of the serial.
+    if entity is None or entity.arn.lower() != serial.lower():
+        return None
+    return entity
+
+
+def _require_device(reader: Any, account_id: str, serial: str) -> Any:
+    entity = _find_device(reader, account_id, serial)
+    if entity is None:
+        raise _no_device(serial)
+    return entity
+
+
+def _seed(store: Any, entity: Any) -> str:
+    return store.decrypt(entity.data["seed_enc"]).decode("ascii")
+
+
+def _same_user(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a.lower() == b.lower()
+
+
+def _claim_expiry(counter: int) -> int:
+    return (counter + _CLAIM_MARGIN_STEPS) * TOTP_STEP
+
+
+def _claim(store: Any, serial: str, counter: int, now: int) -> bool:
+    # ``now`` is the request's clock, not the store's: the claim must outlive
+    # the code's acceptance window as the verifier sees it.
+    return bool(
+        store.claim_once(CLAIM_NAMESPACE, f"{serial}:{counter}", _claim_expiry(counter), now=now)
+    )
+
+
+def _check_two_codes(ctx: CallContext, entity: Any, code1: str, code2: str) -> None:
+    """Two consecutive valid, unused codes, or InvalidAuthenticationCode."""
+    seed = _seed(ctx.store, entity)
+    now = _epoch(ctx.now)
+    counter = _totp().check_two_consecutive(seed, code1, code2, now)
+    if counter is None:
+        raise InvalidAuthenticationCode(_INVALID_CODE)
+    # Claim both steps so neither code can be replayed (e.g. against STS).
+    # The second claim is attempted even if the first fails so a partial
+    # replay leaves both burnt.
+    first = _claim(ctx.store, entity.arn, counter - 1, now)
+    second = _claim(ctx.store, entity.arn, counter, now)
+    if not (first and second):
+        raise InvalidAuthenticationCode(_INVALID_CODE)
+
+
+def _audit(ctx: CallContext, arn: str, rtype: str) -> None:
+    entry = {"ARN": arn, "accountId": ctx.account_id, "type": rtype}
+    if entry not in ctx.audit_resources:
+        ctx.audit_resources.append(entry)
+
+
+def _new_entity_id(ctx: CallContext) -> str:
+    # Devices have no AWS-visible id; the store still wants a unique one.
+    alphabet = string.ascii_uppercase + string.digits
+    r = lookup.rng(ctx)
+    return "AMFA" + "".join(r.choice(alphabet) for _ in range(17))
+
+
+def _create_date(entity: Any) -> datetime:
+    return as_datetime(entity.created_at)
+
+
+def _user_shape(user: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "Path": user.path,
+        "UserName": user.name,
+        "UserId": user.entity_id,
+        "Arn": user.arn,
+        "CreateDate": _create_date(user),
+    }
+    return out
+
+
+def mfa_devices_for_user(store: Any, account_id: str, user_name: str) -> list[Any]:
+    """The MFA device entities enabled for ``user_name`` (DeleteUser's conflict check)."""
+    return [
+        e
+        for e in store.list(account_id, MFA_KIND)
+        if _same_user(e.data.get("user_name"), user_name)
+    ]
+
+
+# --------------------------------------------------------------------------- handlers
+
+
+def create_virtual_mfa_device(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    name = params["VirtualMFADeviceName"]
+    path = params.get("Path") or "/"
+    serial = _serial(ctx.account_id, path, name)
+    tags = clean_tags(params.get("Tags"))
+    lookup.authorize(
+        ctx,
+        "CreateVirtualMFADevice",
+        serial,
+        MFA_AUDIT_TYPE,
+        context=lookup.tag_context(tags, "aws:RequestTag/"),
+    )
+    seed = _totp().new_seed(lookup.rng(ctx))
+    uri = _totp().provisioning_uri(seed, f"{name}@{ctx.account_id}", MFA_ISSUER)
+    qr = _totp().qr_png(uri)
+    data = {
+        "seed_enc": ctx.store.encrypt(seed.encode("ascii")),
+        "user_name": None,
+        "enable_date": None,
+        "tags": tags,
+    }
+    duplicate = "MFADevice entity at the same path and name already exists."
+    from rolegate.store import Conflict
+
+    with ctx.store.transaction() as tx:
+        if tx.get(ctx.account_id, MFA_KIND, name) is not None:
+            raise EntityAlreadyExists(duplicate)
+        try:
+            tx.insert(
+                ctx.account_id,
+                MFA_KIND,
+                name,
+                entity_id=_new_entity_id(ctx),
+                arn=serial,
+                path=path,
+                data=data,
+                now=ctx.now,
+            )
+        except Conflict:
+            raise EntityAlreadyExists(duplicate) from None
+    # The seed and QR code are secrets: never in the audit record.
+    ctx.audit_response = {"virtualMFADevice": {"serialNumber": serial}}
+    device: dict[str, Any] = {
+        "SerialNumber": serial,
+        "Base32StringSeed": seed.encode("ascii"),
+        "QRCodePNG": qr,
+    }
+    if tags:
+        device["Tags"] = tags
+    return {"VirtualMFADevice": device}
+
+
+def enable_mfa_device(ctx: CallContext, params: dict[str, Any]) -> None:
+    serial = params["SerialNumber"]
+    user = lookup.authorize_entity(ctx, USER, "EnableMFADevice", params["UserName"])
+    device = _require_device(ctx.store, ctx.account_id, serial)
+    if device.data.get("user_name"):
+        raise EntityAlreadyExists("MFA Device is already in use.")
+    if len(mfa_devices_for_user(ctx.store, ctx.account_id, user.name)) >= MAX_MFA_DEVICES_PER_USER:
+        raise LimitExceeded(
+            f"Cannot exceed quota for MFADevicesPerUser: {MAX_MFA_DEVICES_PER_USER}"
+        )
+    _check_two_codes(ctx, device, params["AuthenticationCode1"], params["AuthenticationCode2"])
+    with ctx.store.transaction() as tx:
+        current = _require_device(tx, ctx.account_id, serial)
+        if current.data.get("user_name"):
+            raise EntityAlreadyExists("MFA Device is already in use.")
+        data = dict(current.data)
+        data["user_name"] = user.name
+        data["enable_date"] = iso(ctx.now)
+        tx.update(current, data, now=ctx.now)
+    _audit(ctx, serial, MFA_AUDIT_TYPE)
+    return None
+
+
+def resync_mfa_device(ctx: CallContext, params: dict[str, Any]) -> None:
+    """Accepts two fresh consecutive codes from the user's device.
+
+    Codes are checked within ±1 step of ``ctx.now`` (the server clock is the
+    reference), so there is no drift state to store; a successful resync
+    just proves the device still generates valid codes and burns them.
+    """
+    serial = params["SerialNumber"]
+    user = lookup.authorize_entity(ctx, USER, "ResyncMFADevice", params["UserName"])
+    device = _require_device(ctx.store, ctx.account_id, serial)
+    if not _same_user(device.data.get("user_name"), user.name):
+        raise _no_device(serial)
+    _check_two_codes(ctx, device, params["AuthenticationCode1"], params["AuthenticationCode2"])
+    _audit(ctx, serial, MFA_AUDIT_TYPE)
+    return None
+
+
+def deactivate_mfa_device(ctx: CallContext, params: dict[str, Any]) -> None:
+    serial = params["SerialNumber"]
+    user_name = params.get("UserName")
+    if not user_name:
+        # UserName is optional in the model: the device knows its user.
+        found = _find_device(ctx.store, ctx.account_id, serial)
+        user_name = found.data.get("user_name") if found is not None else None
+        if not user_name:
+            user_name = lookup.caller_user_name(ctx, params)
+    user = lookup.authorize_entity(ctx, USER, "DeactivateMFADevice", user_name)
+    with ctx.store.transaction() as tx:
+        device = _require_device(tx, ctx.account_id, serial)
+        if not _same_user(device.data.get("user_name"), user.name):
+            raise NoSuchEntity(
+                f"MFA Device with serial number {serial} does not exist for user {user.name}."
+            )
+        data = dict(device.data)
+        data["user_name"] = None
+        data["enable_date"] = None
+        tx.update(device, data, now=ctx.now)
+    _audit(ctx, serial, MFA_AUDIT_TYPE)
+    return None
+
+
+def delete_virtual_mfa_device(ctx: CallContext, params: dict[str, Any]) -> None:
+    serial = params["SerialNumber"]
+    lookup.authorize(ctx, "DeleteVirtualMFADevice", serial, MFA_AUDIT_TYPE)
+    with ctx.store.transaction() as tx:
+        device = _require_device(tx, ctx.account_id, serial)
+        if device.data.get("user_name"):
+            raise DeleteConflict("MFA device is still in use")
+        tx.delete(ctx.account_id, MFA_KIND, device.name)
+    return None
+
+
+def _mfa_device_shape(entity: Any) -> dict[str, Any]:
+    return {
+        "UserName": entity.data["user_name"],
+        "SerialNumber": entity.arn,
+        "EnableDate": as_datetime(entity.data["enable_date"]),
+    }
+
+
+def list_mfa_devices(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    user_name = lookup.caller_user_name(ctx, params)
+    user = lookup.authorize_entity(ctx, USER, "ListMFADevices", user_name)
+    devices = mfa_devices_for_user(ctx.store, ctx.account_id, user.name)
+    page, extra = paginate(devices, params, key=lambda e: e.arn)
+    return {"MFADevices": [_mfa_device_shape(e) for e in page], **extra}
+
+
+def get_mfa_device(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    serial = params["SerialNumber"]
+    found = _find_device(ctx.store, ctx.account_id, serial)
+    user_name = params.get("UserName") or (found.data.get("user_name") if found else None)
+    if user_name:
+        lookup.authorize_entity(ctx, USER, "GetMFADevice", user_name)
+    else:
+        # An unassigned device belongs to no user; authorise on the device.
+        lookup.authorize(ctx, "GetMFADevice", serial, MFA_AUDIT_TYPE)
+    if found is None or (
+        params.get("UserName") and not _same_user(found.data.get("user_name"), user_name)
+    ):
+        raise _no_device(serial)
+    out: dict[str, Any] = {"SerialNumber": found.arn}
+    if found.data.get("user_name"):
+        out["UserName"] = found.data["user_name"]
+        out["EnableDate"] = as_datetime(found.data["enable_date"])
+    return out
+
+
+def list_virtual_mfa_devices(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    # The request resource is the account's mfa/ prefix, so both "*" and
+    # "arn:aws:iam::<acct>:mfa/*" policies grant it.
+    ctx.authorize("iam:ListVirtualMFADevices", f"arn:aws:iam::{ctx.account_id}:mfa/")
+    status = params.get("AssignmentStatus") or "Any"
+    devices = ctx.store.list(ctx.account_id, MFA_KIND)
+    if status == "Assigned":
+        devices = [e for e in devices if e.data.get("user_name")]
+    elif status == "Unassigned":
+        devices = [e for e in devices if not e.data.get("user_name")]
+    page, extra = paginate(devices, params, key=lambda e: e.arn)
+    out: list[dict[str, Any]] = []
+    for e in page:
+        item: dict[str, Any] = {"SerialNumber": e.arn}
+        user_name = e.data.get("user_name")
+        if user_name:
+            item["EnableDate"] = as_datetime(e.data["enable_date"])
+            user = ctx.store.get(ctx.account_id, "user", user_name)
+            if user is not None:
+                item["User"] = _user_shape(user)
+        if e.data.get("tags"):
+            item["Tags"] = [dict(t) for t in e.data["tags"]]
+        out.append(item)
+    return {"VirtualMFADevices": out, **extra}
+
+
+def _device_for_tagging(
+    ctx: CallContext, action: str, serial: str, context: Mapping[str, Any]
+) -> None:
+    found = _find_device(ctx.store, ctx.account_id, serial)
+    lookup.authorize(
+        ctx, action, serial, MFA_AUDIT_TYPE, context={**lookup.resource_context(found), **context}
+    )
+    if found is None:
+        raise _no_device(serial)
+
+
+def _change_device(ctx: CallContext, serial: str, change: Callable[[dict[str, Any]], None]) -> None:
+    with ctx.store.transaction() as tx:
+        device = _require_device(tx, ctx.account_id, serial)
+        data = dict(device.data)
+        change(data)
+        tx.update(device, data, now=ctx.now)
+
+
+def tag_mfa_device(ctx: CallContext, params: dict[str, Any]) -> None:
+    serial = params["SerialNumber"]
+    tags = clean_tags(params.get("Tags"))
+    _device_for_tagging(ctx, "TagMFADevice", serial, lookup.tag_context(tags, "aws:RequestTag/"))
+
+    def change(data: dict[str, Any]) -> None:
+        data["tags"] = merge_tags(data.get("tags") or [], tags)
+
+    _change_device(ctx, serial, change)
+    return None
+
+
+def untag_mfa_device(ctx: CallContext, params: dict[str, Any]) -> None:
+    serial = params["SerialNumber"]
+    keys = list(params.get("TagKeys") or [])
+    _device_for_tagging(ctx, "UntagMFADevice", serial, {"aws:TagKeys": keys} if keys else {})
+
+    def change(data: dict[str, Any]) -> None:
+        data["tags"] = remove_tags(data.get("tags") or [], keys)
+
+    _change_device(ctx, serial, change)
+    return None
+
+
+def list_mfa_device_tags(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    serial = params["SerialNumber"]
+    _device_for_tagging(ctx, "ListMFADeviceTags", serial, {})
+    device = _require_device(ctx.store, ctx.account_id, serial)
+    return list_output(device.data.get("tags") or [], params)
+
+
+# --------------------------------------------------------------------------- for STS
+
+
+def verify_mfa_for_user(
+    store: Any,
+    account_id: str,
+    user_name: str,
+    serial_number: str,
+    token_code: str,
+    now: datetime | int,
+) -> int:
+    """Check an STS ``SerialNumber``/``TokenCode`` pair for ``user_name``.
+
+    Returns the MFA authentication time (epoch seconds, ``now``) to put in
+    the session (``mfa_auth_time``). Raises ``AccessDenied`` with AWS's
+    messages: the serial must name a device enabled for this user; the code
+    must be valid now (±1 step) and never used before (it is claimed here,
+    so a second request with the same code fails).
+    """
+    when = _epoch(now)
+    device = _find_device(store, account_id, serial_number)
+    if device is None or not _same_user(device.data.get("user_name"), user_name):
+        raise AccessDenied(_STS_BAD_SERIAL)
+    code = str(token_code or "")
+    if len(code) != 6 or not code.isdigit():
+        raise AccessDenied(_STS_BAD_CODE)
+    counter = _totp().totp_counter_for(_seed(store, device), code, when)
+    if counter is None or not _claim(store, device.arn, counter, when):
+        raise AccessDenied(_STS_BAD_CODE)
+    return when
+
+
+HANDLERS: dict[str, Callable[[CallContext, dict[str, Any]], dict[str, Any] | None]] = {
+    "CreateVirtualMFADevice": create_virtual_mfa_device,
+    "EnableMFADevice": enable_mfa_device,
+    "ResyncMFADevice": resync_mfa_device,
+    "DeactivateMFADevice": deactivate_mfa_device,
+    "DeleteVirtualMFADevice": delete_virtual_mfa_device,
+    "ListMFADevices": list_mfa_devices,
+    "GetMFADevice": get_mfa_device,
+    "ListVirtualMFADevices": list_virtual_mfa_devices,
+    "TagMFADevice": tag_mfa_device,
+    "UntagMFADevice": untag_mfa_device,
+    "ListMFADeviceTags": list_mfa_device_tags,
+}
+
+__all__ = ["HANDLERS", "mfa_devices_for_user", "verify_mfa_for_user"]
