@@ -230,9 +230,31 @@ def _compile_principal(st: Statement) -> PrincipalFn | None:
         return None
 
     if st.not_principal is not None:
+        # AWS: a principal escapes a NotPrincipal statement only when it and every
+        # principal it belongs to are listed (account; role and session for sessions).
+
+        def excluded(pi: m.PrincipalInfo) -> bool:
+            if wildcard:
+                return True
+            kind = pi.kind
+            if kind == "anonymous":
+                return False
+            if kind == "service":
+                return pi.arn.lower() in services or pi.arn in federated
+            if kind == "federated":
+                return pi.arn in federated
+            if pi.account is None or pi.account not in accounts:
+                return False
+            if kind == "root":
+                return True
+            if kind == "assumed-role":
+                return pi.role_arn in roles and pi.arn in exact
+            if kind == "role":
+                return pi.arn in roles
+            return pi.arn in exact
 
         def not_named(pi: m.PrincipalInfo, ctx: Mapping[str, Any]) -> int | None:
-            return m.ACCOUNT if named(pi, ctx) is None else None
+            return None if excluded(pi) else m.ACCOUNT
 
         return not_named
     return named

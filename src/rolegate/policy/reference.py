@@ -132,10 +132,52 @@ def _principal_named(st: Statement, req: Request, ctx: Mapping[str, Any]) -> int
     p = st.principal or st.not_principal
     if p is None:
         return 2
-    named = _principal_named_plain(p, req, ctx)
     if st.not_principal is not None:
-        return 0 if named is None else None
-    return named
+        return None if _not_principal_excludes(p, req, ctx) else 0
+    return _principal_named_plain(p, req, ctx)
+
+
+def _not_principal_excludes(p: Any, req: Request, ctx: Mapping[str, Any]) -> bool:
+    """NotPrincipal spares a caller only if it and all its parents are listed (IAM User Guide)."""
+    if p.wildcard:
+        return True
+    who = req.principal
+    parts = who.split(":", 5)
+    if not (len(parts) == 6 and parts[0] == "arn"):
+        if who in ("*", "anonymous", ""):
+            return False
+        return ("Service", who) in {(t, v.lower()) for t, v in p.entries} or (
+            "Federated",
+            who,
+        ) in p.entries
+    service, res = parts[2], parts[5]
+    if service == "iam" and res.startswith(("saml-provider/", "oidc-provider/")):
+        return ("Federated", who) in p.entries
+    aws = [v for t, v in p.entries if t == "AWS"]
+    account = req.principal_account or parts[4] or None
+    accounts = {v for v in aws if len(v) == 12 and v.isdigit()}
+    accounts |= {
+        v.split(":")[4]
+        for v in aws
+        if v.startswith("arn:")
+        and v.count(":") >= 5
+        and v.split(":", 5)[2] == "iam"
+        and v.split(":", 5)[5] == "root"
+    }
+    if account is None or account not in accounts:
+        return False
+    if service == "iam" and res == "root":
+        return True
+    if service == "sts" and res.startswith("assumed-role/"):
+        # the role ARN and the exact session ARN must both be listed
+        pa = ctx.get("aws:principalarn")
+        role_arn = req.principal_role_arn or (
+            pa if isinstance(pa, str) and ":role/" in pa else None
+        )
+        if role_arn is None and len(res.split("/")) > 1 and res.split("/")[1]:
+            role_arn = f"arn:{parts[1]}:iam::{parts[4]}:role/{res.split('/')[1]}"
+        return role_arn in aws and who in aws
+    return who in aws
 
 
 def _principal_named_plain(p: Any, req: Request, ctx: Mapping[str, Any]) -> int | None:
