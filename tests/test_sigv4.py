@@ -394,6 +394,10 @@ def test_any_one_byte_change_fails(bad: HttpRequest) -> None:
     except IncompleteSignature:
         return  # the change broke the signature's structure: rejected
     assert auth is not None
+    if auth.access_key_id != "AKIDEXAMPLE":
+        # The key id is not signed, it selects the secret: the shell looks up
+        # another (or no) key, and this secret no longer applies.
+        return
     with pytest.raises((SignatureDoesNotMatch, IncompleteSignature)):
         verify(bad, auth, SECRET, FROZEN, service="sts")
 

@@ -23,7 +23,7 @@ import hmac
 import re
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
@@ -65,7 +65,7 @@ _MISMATCH = (
     "Consult the service documentation for details."
 )
 _AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
-_AMZ_DATE_RE = re.compile(r"\d{8}T\d{6}Z")
+_AMZ_DATE_RE = re.compile(r"[0-9]{8}T[0-9]{6}Z")  # ASCII digits only
 # botocore's validate_region_name: a DNS label. Self-hosted deployments use
 # names like "local", so no AWS-partition shape is required.
 _REGION_RE = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
@@ -99,6 +99,9 @@ class HttpRequest:
     query: str
     headers: tuple[tuple[str, str], ...]
     body: bytes = b""
+    # Lower-cased name -> values in received order, built once: verification
+    # looks headers up about ten times per request.
+    _index: dict[str, list[str]] = field(init=False, repr=False, compare=False, hash=False)
 
     def __init__(
         self,
@@ -110,16 +113,20 @@ class HttpRequest:
     ) -> None:
         if not isinstance(body, bytes | bytearray | memoryview):
             raise TypeError("body must be bytes")
+        pairs = tuple((str(n), str(v)) for n, v in headers)
+        index: dict[str, list[str]] = {}
+        for name, value in pairs:
+            index.setdefault(name.lower(), []).append(value)
         object.__setattr__(self, "method", method)
         object.__setattr__(self, "path", path)
         object.__setattr__(self, "query", query)
-        object.__setattr__(self, "headers", tuple((str(n), str(v)) for n, v in headers))
+        object.__setattr__(self, "headers", pairs)
         object.__setattr__(self, "body", bytes(body))
+        object.__setattr__(self, "_index", index)
 
     def header_values(self, name: str) -> list[str]:
         """All values of header ``name`` (case-insensitive), in received order."""
-        lname = name.lower()
-        return [v for n, v in self.headers if n.lower() == lname]
+        return list(self._index.get(name.lower(), ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,18 +179,24 @@ def _split_query(query: str) -> list[tuple[str, str]]:
 
 
 def _parse_amz_date(raw: str) -> datetime:
-    if not _AMZ_DATE_RE.fullmatch(raw):
-        raise IncompleteSignature(
-            f"Date must be in ISO-8601 'basic format'. Got '{_echo(raw)}'. "
-            "See http://en.wikipedia.org/wiki/ISO_8601"
-        )
-    try:
-        return datetime.strptime(raw, _AMZ_DATE_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
-        raise IncompleteSignature(
-            f"Date must be in ISO-8601 'basic format'. Got '{_echo(raw)}'. "
-            "See http://en.wikipedia.org/wiki/ISO_8601"
-        ) from None
+    if _AMZ_DATE_RE.fullmatch(raw):
+        try:
+            # By hand: strptime costs ~10 µs, a third of a whole verification.
+            return datetime(
+                int(raw[0:4]),
+                int(raw[4:6]),
+                int(raw[6:8]),
+                int(raw[9:11]),
+                int(raw[11:13]),
+                int(raw[13:15]),
+                tzinfo=UTC,
+            )
+        except ValueError:
+            pass
+    raise IncompleteSignature(
+        f"Date must be in ISO-8601 'basic format'. Got '{_echo(raw)}'. "
+        "See http://en.wikipedia.org/wiki/ISO_8601"
+    )
 
 
 def _parse_http_date(raw: str) -> datetime:
@@ -225,7 +238,7 @@ def parse_auth(req: HttpRequest) -> SigV4Auth | None:
     actions and ``MissingAuthenticationToken``). Raises ``IncompleteSignature``
     when a signature is present but unusable.
     """
-    auth_headers = req.header_values("authorization")
+    auth_headers = req._index.get("authorization", ())
     query_pairs = _split_query(req.query)
     query_params: dict[str, str] = {}
     for name, value in query_pairs:
@@ -265,8 +278,8 @@ def _parse_header_auth(req: HttpRequest, header: str) -> SigV4Auth:
                 )
             params.setdefault(key, value)
 
-    date_values = req.header_values("x-amz-date")
-    http_dates = req.header_values("date")
+    date_values = req._index.get("x-amz-date", ())
+    http_dates = req._index.get("date", ())
     missing: list[str] = []
     for key in ("Credential", "Signature", "SignedHeaders"):
         if not params.get(key):
@@ -286,7 +299,7 @@ def _parse_header_auth(req: HttpRequest, header: str) -> SigV4Auth:
     else:
         amz_date = _parse_http_date(http_dates[0])
         raw = amz_date.strftime(_AMZ_DATE_FORMAT)
-    tokens = req.header_values("x-amz-security-token")
+    tokens = req._index.get("x-amz-security-token", ())
     return SigV4Auth(
         access_key_id=akid,
         date=date,
@@ -384,18 +397,19 @@ def canonical_query(query: str) -> str:
 
 
 def _canonical_headers(req: HttpRequest, signed_headers: Sequence[str]) -> str:
-    wanted: dict[str, list[str]] = {name: [] for name in signed_headers}
-    for name, value in req.headers:
-        values = wanted.get(name.lower())
-        if values is not None:
-            # Trim and fold every whitespace run (obs-fold newlines included).
-            values.append(" ".join(value.split()))
-    return "".join(f"{name}:{','.join(wanted[name])}\n" for name in signed_headers)
+    index = req._index
+    lines = []
+    for name in signed_headers:
+        # Trim and fold every whitespace run (obs-fold newlines included);
+        # repeated headers are joined with commas in received order.
+        values = index.get(name, ())
+        lines.append(f"{name}:{','.join([' '.join(v.split()) for v in values])}\n")
+    return "".join(lines)
 
 
 def payload_hash(req: HttpRequest) -> str:
     """What the client signed as the payload hash: ``x-amz-content-sha256`` or sha256(body)."""
-    claimed = req.header_values("x-amz-content-sha256")
+    claimed = req._index.get("x-amz-content-sha256")
     if claimed:
         return claimed[0].strip()
     return hashlib.sha256(req.body).hexdigest() if req.body else EMPTY_SHA256
@@ -565,7 +579,7 @@ def verify(
     _check_time(auth, now)
 
     claimed_hash = payload_hash(req)
-    if req.header_values("x-amz-content-sha256"):
+    if "x-amz-content-sha256" in req._index:
         # The canonical request carries the client's claimed hash, not the
         # body: unless the claim is checked, a captured request could be
         # replayed with any other body. STS/IAM never need UNSIGNED-PAYLOAD.
