@@ -84,3 +84,19 @@ def test_group_actions_authorise_on_the_group(iam):
     iam("CreateUser", UserName="u")
     iam("AddUserToGroup", GroupName="g", UserName="u")
     assert iam.auth.calls[-1][:2] == ("iam:AddUserToGroup", f"arn:aws:iam::{ACCOUNT}:group/x/g")
+
+
+def test_update_group_keeps_members(iam):
+    iam("CreateGroup", GroupName="a")
+    iam("CreateUser", UserName="u")
+    iam("AddUserToGroup", GroupName="a", UserName="u")
+    iam("UpdateGroup", GroupName="a", NewGroupName="b", NewPath="/x/")
+    got = iam("GetGroup", GroupName="b")
+    assert got["Group"]["Arn"] == f"arn:aws:iam::{ACCOUNT}:group/x/b"
+    assert [u["UserName"] for u in got["Users"]] == ["u"]
+    assert [g["GroupName"] for g in iam("ListGroupsForUser", UserName="u")["Groups"]] == ["b"]
+    with pytest.raises(NoSuchEntity):
+        iam("GetGroup", GroupName="a")
+    iam("CreateGroup", GroupName="c")
+    with pytest.raises(EntityAlreadyExists):
+        iam("UpdateGroup", GroupName="b", NewGroupName="C")

@@ -169,3 +169,32 @@ def test_recreated_user_gets_new_id(iam):
     iam("DeleteUser", UserName="r")
     second = iam("CreateUser", UserName="r")["User"]["UserId"]
     assert first != second
+
+
+def test_update_user_rename_and_move(iam, store):
+    iam("CreateUser", UserName="old")
+    iam("CreateGroup", GroupName="g")
+    iam("AddUserToGroup", GroupName="g", UserName="old")
+    key = iam("CreateAccessKey", UserName="old")["AccessKey"]["AccessKeyId"]
+    uid = iam("GetUser", UserName="old")["User"]["UserId"]
+    iam("UpdateUser", UserName="old", NewUserName="new", NewPath="/moved/")
+    # Permission is checked on the source and the target.
+    assert [c[1] for c in iam.auth.calls[-2:]] == [
+        f"arn:aws:iam::{ACCOUNT}:user/old",
+        f"arn:aws:iam::{ACCOUNT}:user/moved/new",
+    ]
+    with pytest.raises(NoSuchEntity):
+        iam("GetUser", UserName="old")
+    u = iam("GetUser", UserName="new")["User"]
+    assert u["UserId"] == uid and u["Path"] == "/moved/"
+    assert u["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/moved/new"
+    assert [x["UserName"] for x in iam("GetGroup", GroupName="g")["Users"]] == ["new"]
+    assert [k["AccessKeyId"] for k in iam("ListAccessKeys", UserName="new")["AccessKeyMetadata"]] == [key]
+    assert store.lookup_access_key(key).user_name == "new"
+    iam("CreateUser", UserName="taken")
+    with pytest.raises(EntityAlreadyExists):
+        iam("UpdateUser", UserName="new", NewUserName="TAKEN")
+    iam("UpdateUser", UserName="new", NewUserName="NEW")  # case-only rename
+    assert iam("GetUser", UserName="new")["User"]["UserName"] == "NEW"
+    with pytest.raises(NoSuchEntity):
+        iam("UpdateUser", UserName="ghost", NewUserName="x")

@@ -1,5 +1,5 @@
 """IAM groups and membership: CreateGroup, GetGroup, ListGroups, DeleteGroup,
-AddUserToGroup, RemoveUserFromGroup, ListGroupsForUser.
+UpdateGroup, AddUserToGroup, RemoveUserFromGroup, ListGroupsForUser.
 
 Membership is the store link ``group-member`` (a = group name_key, b = user
 name_key), which ``principals.policy_bundle`` follows from the user side.
@@ -18,6 +18,7 @@ from rolegate.iam.lookup import GROUP, USER
 from rolegate.iam.paging import paginate
 from rolegate.iam.principals import GROUP_MEMBER_REL
 from rolegate.iam.users import user_output
+from rolegate.store import Conflict
 
 MAX_GROUPS_PER_USER = 10  # §4.6
 
@@ -97,6 +98,35 @@ def delete_group(ctx: CallContext, params: dict) -> None:
     return None
 
 
+def update_group(ctx: CallContext, params: dict) -> None:
+    """Rename and/or move a group (permission needed on source and target, as in AWS)."""
+    account = ctx.account_id
+    name = params["GroupName"]
+    current = lookup.authorize_entity(ctx, GROUP, "UpdateGroup", name)
+    new_name = params.get("NewGroupName") or current.name
+    new_path = params.get("NewPath") or current.path
+    new_arn = GROUP.arn(account, new_path, new_name)
+    if new_arn != current.arn:
+        lookup.authorize(ctx, "UpdateGroup", new_arn, GROUP.audit_type)
+    with ctx.store.transaction() as tx:
+        group = lookup.require(tx, account, GROUP, name)
+        renamed = new_name.lower() != group.name_key
+        if renamed and tx.get(account, "group", new_name) is not None:
+            raise EntityAlreadyExists(f"Group with name {new_name} already exists.")
+        try:
+            updated = tx.update(
+                group, dict(group.data), name=new_name, path=new_path, arn=new_arn, now=ctx.now
+            )
+        except Conflict:
+            raise EntityAlreadyExists(f"Group with name {new_name} already exists.") from None
+        if renamed:
+            # Membership links are keyed by the group's name_key.
+            for user_key in tx.links_from(account, GROUP_MEMBER_REL, group.name_key):
+                tx.unlink(account, GROUP_MEMBER_REL, group.name_key, user_key)
+                tx.link(account, GROUP_MEMBER_REL, updated.name_key, user_key)
+    return None
+
+
 def add_user_to_group(ctx: CallContext, params: dict) -> None:
     account = ctx.account_id
     group_name, user_name = params["GroupName"], params["UserName"]
@@ -144,6 +174,7 @@ HANDLERS: dict[str, Callable[..., Any]] = {
     "GetGroup": get_group,
     "ListGroups": list_groups,
     "DeleteGroup": delete_group,
+    "UpdateGroup": update_group,
     "AddUserToGroup": add_user_to_group,
     "RemoveUserFromGroup": remove_user_from_group,
     "ListGroupsForUser": list_groups_for_user,

@@ -30,7 +30,10 @@ def encode_marker(key: str) -> str:
 def decode_marker(marker: str) -> str:
     try:
         padded = marker + "=" * (-len(marker) % 4)
-        return base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+        # validate=True: a marker with stray characters is rejected, not
+        # silently decoded as something else (e.g. "" = the first page).
+        raw = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
+        return raw.decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError) as exc:
         raise InvalidInput("Invalid Marker.") from exc
 

@@ -1,4 +1,4 @@
-"""IAM users: CreateUser, GetUser, ListUsers, DeleteUser."""
+"""IAM users: CreateUser, GetUser, ListUsers, DeleteUser, UpdateUser."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from rolegate.iam.lookup import USER
 from rolegate.iam.paging import paginate
 from rolegate.iam.principals import GROUP_MEMBER_REL
 from rolegate.iam.tags import clean_tags
+from rolegate.store import Conflict
 
 
 def user_output(entity: Any, *, full: bool = True) -> dict[str, Any]:
@@ -133,9 +134,46 @@ def delete_user(ctx: CallContext, params: dict) -> None:
     return None
 
 
+def update_user(ctx: CallContext, params: dict) -> None:
+    """Rename and/or move a user.
+
+    AWS requires permission on both the source and the target name. Access
+    keys follow the rename in the store; group memberships (links keyed by
+    name) and assigned MFA devices are carried over here. Trust policies
+    keep naming the old ARN (rolegate stores principal ARNs as text, not ids).
+    """
+    account = ctx.account_id
+    name = params["UserName"]
+    current = lookup.authorize_entity(ctx, USER, "UpdateUser", name)
+    new_name = params.get("NewUserName") or current.name
+    new_path = params.get("NewPath") or current.path
+    new_arn = USER.arn(account, new_path, new_name)
+    if new_arn != current.arn:
+        lookup.authorize(ctx, "UpdateUser", new_arn, USER.audit_type)
+    with ctx.store.transaction() as tx:
+        user = lookup.require(tx, account, USER, name)
+        renamed = new_name.lower() != user.name_key
+        if renamed and tx.get(account, "user", new_name) is not None:
+            raise EntityAlreadyExists(f"User with name {new_name} already exists.")
+        try:
+            updated = tx.update(
+                user, dict(user.data), name=new_name, path=new_path, arn=new_arn, now=ctx.now
+            )
+        except Conflict:
+            raise EntityAlreadyExists(f"User with name {new_name} already exists.") from None
+        if renamed:
+            for group_key in tx.links_to(account, GROUP_MEMBER_REL, user.name_key):
+                tx.unlink(account, GROUP_MEMBER_REL, group_key, user.name_key)
+                tx.link(account, GROUP_MEMBER_REL, group_key, updated.name_key)
+            for device in _mfa_devices_of(tx, account, user.name):
+                tx.update(device, {**device.data, "user_name": updated.name}, now=ctx.now)
+    return None
+
+
 HANDLERS: dict[str, Callable[..., Any]] = {
     "CreateUser": create_user,
     "GetUser": get_user,
     "ListUsers": list_users,
     "DeleteUser": delete_user,
+    "UpdateUser": update_user,
 }

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import pytest
+
+from rolegate.errors import InvalidInput, LimitExceeded, NoSuchEntity
+from tests.iam.conftest import ACCOUNT, all_pages, allow, trust
+
+
+def setup(iam, kind):
+    if kind == "User":
+        iam("CreateUser", UserName="t")
+        return {"UserName": "t"}
+    if kind == "Role":
+        iam("CreateRole", RoleName="t", AssumeRolePolicyDocument=trust())
+        return {"RoleName": "t"}
+    arn = iam("CreatePolicy", PolicyName="t", PolicyDocument=allow())["Policy"]["Arn"]
+    return {"PolicyArn": arn}
+
+
+@pytest.mark.parametrize("kind", ["User", "Role", "Policy"])
+def test_tag_untag_list(iam, kind):
+    target = setup(iam, kind)
+    iam(f"Tag{kind}", **target, Tags=[{"Key": "CostCenter", "Value": "1"}, {"Key": "env", "Value": ""}])
+    iam(f"Tag{kind}", **target, Tags=[{"Key": "costcenter", "Value": "2"}])  # keys are case-insensitive
+    tags = iam(f"List{kind}Tags", **target)
+    assert tags == {"Tags": [{"Key": "costcenter", "Value": "2"}, {"Key": "env", "Value": ""}], "IsTruncated": False}
+    assert iam.auth.calls[-1][0] == f"iam:List{kind}Tags"
+    iam(f"Untag{kind}", **target, TagKeys=["COSTCENTER", "missing"])
+    assert iam(f"List{kind}Tags", **target)["Tags"] == [{"Key": "env", "Value": ""}]
+    with pytest.raises(InvalidInput):
+        iam(f"Tag{kind}", **target, Tags=[{"Key": "a", "Value": "1"}, {"Key": "A", "Value": "2"}])
+
+
+@pytest.mark.parametrize("kind", ["User", "Role", "Policy"])
+def test_tag_limit_and_paging(iam, kind):
+    target = setup(iam, kind)
+    iam(f"Tag{kind}", **target, Tags=[{"Key": f"k{i:02d}", "Value": str(i)} for i in range(50)])
+    with pytest.raises(LimitExceeded):
+        iam(f"Tag{kind}", **target, Tags=[{"Key": "one-more", "Value": "x"}])
+    # Overwriting an existing key is not "more".
+    iam(f"Tag{kind}", **target, Tags=[{"Key": "K00", "Value": "new"}])
+    keys = [t["Key"] for t in all_pages(iam, f"List{kind}Tags", "Tags", **target, MaxItems=7)]
+    assert len(keys) == 50 and keys[0] == "K00"
+
+
+def test_tag_context_reaches_the_authoriser(iam):
+    iam("CreateRole", RoleName="r", AssumeRolePolicyDocument=trust(), Tags=[{"Key": "team", "Value": "a"}])
+    create_ctx = iam.auth.calls[-1][2]
+    assert create_ctx["aws:RequestTag/team"] == "a" and create_ctx["aws:TagKeys"] == ["team"]
+    iam("GetRole", RoleName="r")
+    assert iam.auth.calls[-1] == ("iam:GetRole", f"arn:aws:iam::{ACCOUNT}:role/r", {"aws:ResourceTag/team": "a"})
+    iam("UntagRole", RoleName="r", TagKeys=["team"])
+    assert iam.auth.calls[-1][2]["aws:TagKeys"] == ["team"]
+
+
+def test_tags_on_missing_entities(iam):
+    with pytest.raises(NoSuchEntity):
+        iam("TagUser", UserName="ghost", Tags=[{"Key": "a", "Value": "b"}])
+    with pytest.raises(NoSuchEntity):
+        iam("ListRoleTags", RoleName="ghost")
+    with pytest.raises(NoSuchEntity):
+        iam("TagPolicy", PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/ghost", Tags=[{"Key": "a", "Value": "b"}])
