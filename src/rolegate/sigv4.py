@@ -69,7 +69,6 @@ _AMZ_DATE_RE = re.compile(r"[0-9]{8}T[0-9]{6}Z")  # ASCII digits only
 # botocore's validate_region_name: a DNS label. Self-hosted deployments use
 # names like "local", so no AWS-partition shape is required.
 _REGION_RE = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
-_AUTH_SPLIT_RE = re.compile(r"[,\s]+")
 # RFC 3986 unreserved characters are the only ones left unencoded.
 _UNRESERVED = "-_.~"
 
@@ -227,7 +226,7 @@ def _split_credential(credential: str) -> list[str]:
 
 
 def _split_signed_headers(value: str) -> tuple[str, ...]:
-    return tuple(h for h in value.lower().split(";") if h)
+    return tuple(filter(None, value.lower().split(";")))
 
 
 def parse_auth(req: HttpRequest) -> SigV4Auth | None:
@@ -266,9 +265,8 @@ def _parse_header_auth(req: HttpRequest, header: str) -> SigV4Auth:
     algorithm, _, rest = header_stripped.partition(" ")
     params: dict[str, str] = {}
     if algorithm == ALGORITHM:
-        for item in _AUTH_SPLIT_RE.split(rest):
-            if not item:
-                continue
+        # Items are separated by commas and/or whitespace ("a=1, b=2" or "a=1,b=2").
+        for item in rest.replace(",", " ").split():
             key, eq, value = item.partition("=")
             if not eq:
                 # Observed: AWS names the offending item and echoes the header.
