@@ -11,7 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from lxml import etree
 
-from rolegate.errors import ExpiredTokenException, InvalidIdentityToken, InvalidInput
+from rolegate.errors import (
+    ExpiredTokenException,
+    IDPRejectedClaim,
+    InvalidIdentityToken,
+    InvalidInput,
+)
 from rolegate.federation import saml as saml_module
 from rolegate.federation.saml import (
     SamlAssertion,
@@ -516,6 +521,22 @@ def test_bad_base64(idp, garbage):
 def test_not_a_saml_response(idp, doc):
     with pytest.raises(InvalidIdentityToken):
         verify(idp, b64(doc))
+
+
+@pytest.mark.parametrize("sign_response", [False, True])
+def test_non_success_status_is_idp_rejected_claim(idp, sign_response):
+    xml = idp.response_xml(
+        ROLE, PROVIDER, "alice", sign_response=sign_response, sign_assertion=not sign_response
+    )
+    failed = xml.replace(
+        "urn:oasis:names:tc:SAML:2.0:status:Success", "urn:oasis:names:tc:SAML:2.0:status:Requester"
+    )
+    assert failed != xml
+    # Response-signed: the edit breaks the signature; assertion-signed: the
+    # unsigned status can still only make us refuse.
+    expected = InvalidIdentityToken if sign_response else IDPRejectedClaim
+    with pytest.raises(expected):
+        verify(idp, b64(failed))
 
 
 def test_encrypted_assertion_is_refused(idp):

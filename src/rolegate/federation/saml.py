@@ -19,6 +19,8 @@ Error codes (AWS is only partly documented here; observed messages are kept):
   failure, so it gets the same code and message (no oracle for attackers).
 * expired SubjectConfirmationData or Conditions -> ``ExpiredTokenException``
   (the reference's §1.4 row for expired SAML/JWT).
+* a Response whose Status is not Success -> ``IDPRejectedClaim`` (the STS
+  reference: "the IdP reported that authentication failed").
 """
 
 from __future__ import annotations
@@ -38,7 +40,12 @@ from signxml import SignatureConfiguration, XMLVerifier
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 from signxml.exceptions import SignXMLException
 
-from rolegate.errors import ExpiredTokenException, InvalidIdentityToken, InvalidInput
+from rolegate.errors import (
+    ExpiredTokenException,
+    IDPRejectedClaim,
+    InvalidIdentityToken,
+    InvalidInput,
+)
 
 log = logging.getLogger(__name__)
 
@@ -565,11 +572,16 @@ def verify_saml_response(
     else:
         raise InvalidIdentityToken(MSG_SIGNATURE)
 
-    # From here on, only ``signed`` is read.
+    # From here on, only ``signed`` is read for facts. The one exception is
+    # the top-level Status, which can only make us refuse: an IdP saying
+    # "not Success" is IDPRejectedClaim ("the IdP reported that
+    # authentication failed"), signed or not.
+    status = (signed if signed.tag == _RESPONSE else root).find(
+        "samlp:Status/samlp:StatusCode", _NS
+    )
+    if status is None or status.get("Value") != STATUS_SUCCESS:
+        raise IDPRejectedClaim("The identity provider reported that authentication failed")
     if signed.tag == _RESPONSE:
-        status = signed.find("samlp:Status/samlp:StatusCode", _NS)
-        if status is None or status.get("Value") != STATUS_SUCCESS:
-            raise InvalidIdentityToken("Invalid SAML response: status is not Success")
         destination = signed.get("Destination")
         if destination is not None and not _acceptable_recipient(destination, expected_audiences):
             raise InvalidIdentityToken("Invalid SAML response: incorrect Destination")
