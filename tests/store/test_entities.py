@@ -206,32 +206,56 @@ def test_transaction_object_dead_after_block(store: Store) -> None:
 
 
 def test_atomic_retries_concurrent_modification(store: Store) -> None:
+    import threading
+
     with store.transaction() as tx:
         _user(tx, "Ola", "AIDAOLA", data={"n": 0})
-    calls = []
+    stale = store.get(ACCT, "user", "ola")
+    calls: list[int] = []
+
+    def other_writer() -> None:
+        with store.transaction() as tx:
+            tx.update(tx.get(ACCT, "user", "ola"), {"n": 10})
 
     def bump(tx):
-        e = tx.get(ACCT, "user", "ola")
-        if not calls:  # first attempt: someone else writes in between
-            with store.transaction() as other:
-                other.update(other.get(ACCT, "user", "ola"), {"n": 10})
+        # First attempt: works from a stale read while someone else writes.
+        if not calls:
+            th = threading.Thread(target=other_writer)
+            th.start()
+            th.join()
+            e = stale
+        else:
+            e = tx.get(ACCT, "user", "ola")
         calls.append(1)
         return tx.update(e, {"n": e.data["n"] + 1})
 
     if store.dialect == "sqlite":
-        # SQLite serialises writers: a nested writer would wait for us. The
-        # retry path is exercised through a stale entity instead.
-        stale = store.get(ACCT, "user", "ola")
-
-        def bump_stale(tx):
-            e = stale if not calls else tx.get(ACCT, "user", "ola")
+        # SQLite serialises writers: the other writer cannot commit while we
+        # hold the lock, so make the first attempt conflict inside our own tx.
+        def bump_sqlite(tx):
             if not calls:
                 tx.update(tx.get(ACCT, "user", "ola"), {"n": 10})
+                e = stale
+            else:
+                e = tx.get(ACCT, "user", "ola")
             calls.append(1)
             return tx.update(e, {"n": e.data["n"] + 1})
 
-        result = store.atomic(bump_stale)
-        assert result.data == {"n": 1} and len(calls) == 2
+        result = store.atomic(bump_sqlite)
+        assert result.data == {"n": 1} and len(calls) == 2  # the first attempt rolled back
     else:
         result = store.atomic(bump)
         assert result.data == {"n": 11} and len(calls) == 2
+
+
+def test_nested_write_transaction_fails_fast(store: Store) -> None:
+    with store.transaction() as tx:
+        _user(tx, "Pia", "AIDAPIA")
+        with pytest.raises(RuntimeError, match="nested"), store.transaction():
+            pass
+        with pytest.raises(RuntimeError, match="nested"):
+            store.claim_once("mfa", "x", 2**40)
+        assert store.list(ACCT, "user") == []  # readonly reads are fine (committed data)
+    assert store.get(ACCT, "user", "pia") is not None
+    with store.transaction():  # the flag is reset
+        pass

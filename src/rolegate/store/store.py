@@ -647,6 +647,7 @@ class Store:
         self._flusher: threading.Thread | None = None
         self._stop = threading.Event()
         self._next_claim_purge = 0.0
+        self._local = threading.local()
         self._closed = False
 
     # -- lifecycle ------------------------------------------------------
@@ -806,7 +807,28 @@ class Store:
         that for pure reads. Lock timeouts, deadlocks and serialisation
         failures surface as ``ConcurrentModification`` (retryable).
         Caches of the accounts written are dropped once it commits.
+        A thread may hold one write transaction at a time (nesting raises
+        RuntimeError); inside it, read through ``tx``, not the cache.
         """
+        if not readonly:
+            if getattr(self._local, "writing", False):
+                # On SQLite the inner BEGIN IMMEDIATE would wait for the outer
+                # transaction's lock until busy_timeout; on PostgreSQL it can
+                # block on the outer's row locks forever. Fail at once instead.
+                raise RuntimeError(
+                    "nested write transaction on one thread: use the outer transaction "
+                    "(store helpers such as claim_once/append_events open their own)"
+                )
+            self._local.writing = True
+        try:
+            with self._transaction(readonly) as tx:
+                yield tx
+        finally:
+            if not readonly:
+                self._local.writing = False
+
+    @contextmanager
+    def _transaction(self, readonly: bool) -> Iterator[Transaction]:
         conn = self._engine.connect()
         if readonly:
             conn.execution_options(rolegate_begin="DEFERRED")
