@@ -10,6 +10,7 @@ event loop never blocks on the database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -60,6 +61,8 @@ def _load_handlers() -> dict[str, dict[str, Callable[..., Any]]]:
         except ImportError:
             log.warning("no handlers for %s", svc)
             out[svc] = {}
+    with contextlib.suppress(ImportError):  # federation handlers live outside rolegate.sts
+        out["sts"].update(importlib.import_module("rolegate.federation.handlers").HANDLERS)
     return out
 
 
