@@ -58,6 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,
         log_level="warning",
         lifespan="on",
+        server_header=False,
         http="httptools",
         loop="uvloop",
         timeout_keep_alive=30,
