@@ -11,7 +11,6 @@ every request.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from rolegate.errors import AwsError
 
@@ -23,8 +22,8 @@ MALFORMED_CODE = "MalformedQueryString"
 MAX_FORM_FIELDS = 10_000
 
 # Only short pieces are cached: they are the ones that repeat (names, action,
-# version, ARNs), and long ones (SAML assertions, policies, secrets) must not
-# linger in memory or crowd the cache.
+# version, ARNs), and long ones (SAML assertions, policies) must not linger in
+# memory or crowd the cache.
 CACHEABLE_PIECE_BYTES = 128
 _CACHE_SIZE = 4096
 
@@ -57,13 +56,16 @@ def _decode_piece(raw: bytes) -> str:
         raise _malformed("The request contains invalid UTF-8 after percent-decoding") from None
 
 
-_decode_cached = lru_cache(maxsize=_CACHE_SIZE)(_decode_piece)
+def _decode_pair(piece: bytes) -> tuple[str, str]:
+    name, _, value = piece.partition(b"=")
+    return _decode_piece(name), _decode_piece(value)
 
 
-def _decode(raw: bytes) -> str:
-    if len(raw) <= CACHEABLE_PIECE_BYTES:
-        return _decode_cached(raw)
-    return _decode_piece(raw)
+# Decoded short pieces ("Action=AssumeRole" -> ("Action", "AssumeRole")): one
+# dict lookup per piece on the hot path. Emptied when full rather than LRU:
+# cheaper, and a burst of unique values costs one refill. Pieces may hold
+# short secrets (a TokenCode); this is process memory like the store's cache.
+_pieces: dict[bytes, tuple[str, str]] = {}
 
 
 def parse_form(body: bytes) -> list[tuple[str, str]]:
@@ -79,13 +81,20 @@ def parse_form(body: bytes) -> list[tuple[str, str]]:
     pieces = body.split(b"&")
     if len(pieces) > MAX_FORM_FIELDS:
         raise _malformed(f"The request has more than {MAX_FORM_FIELDS} parameters")
+    cache = _pieces
     out: list[tuple[str, str]] = []
     append = out.append
     for piece in pieces:
-        if not piece:
-            continue
-        name, _, value = piece.partition(b"=")
-        append((_decode(name), _decode(value)))
+        pair = cache.get(piece)
+        if pair is None:
+            if not piece:
+                continue
+            pair = _decode_pair(piece)
+            if len(piece) <= CACHEABLE_PIECE_BYTES:
+                if len(cache) >= _CACHE_SIZE:
+                    cache.clear()
+                cache[piece] = pair
+        append(pair)
     return out
 
 

@@ -33,10 +33,10 @@ if TYPE_CHECKING:
     from rolegate.protocol.models import ServiceSpec
 
 # List indexes are 1-based; an index above this is rejected. No model list
-# holds more than 256 elements, and it keeps a body like
+# allows more than 256 elements, and the cap keeps a body like
 # ``Tags.member.99999999.Key=x`` from meaning anything. Elements are kept in
 # index order without allocating up to the largest index.
-MAX_LIST_INDEX = 10_000
+MAX_LIST_INDEX = 1000
 
 _SCALAR, _LIST, _MAP, _STRUCT = range(4)
 
@@ -136,12 +136,9 @@ def _scalar_decoder(shape: Shape) -> ScalarDecoder | None:
     raise ValueError(f"unsupported scalar shape type {kind!r} ({shape.name})")
 
 
-def _parse_index(text: str) -> int | None:
-    if text.isascii() and text.isdigit() and len(text) <= 6:
-        index = int(text)
-        if 1 <= index <= MAX_LIST_INDEX:
-            return index
-    return None
+# Canonical decimal indexes only ("1".."MAX"): one dict lookup, and "01",
+# "+1", "1_0" or "١" are not indexes botocore would ever send.
+_INDEXES = {str(i): i for i in range(1, MAX_LIST_INDEX + 1)}
 
 
 def _bad_index(text: str, path: str) -> str:
@@ -203,7 +200,12 @@ class QueryDecoderCompiler:
             out: dict[str, Any] = {}
             groups: dict[str, dict[str, str]] | None = None
             for key, value in flat.items():
-                head, dot, rest = key.partition(".")
+                if "." in key:
+                    head, _, rest = key.partition(".")
+                    dot = True
+                else:
+                    head = key
+                    dot = False
                 entry = table.get(head)
                 if entry is None:
                     continue  # Action, Version, X-Amz-*, unknown: ignored like AWS
@@ -248,51 +250,56 @@ class QueryDecoderCompiler:
         flattened = bool(shape.serialization.get("flattened"))
         member_name = shape.member.serialization.get("name", "member")
         code, decoder, sensitive = self.compile(shape.member)
+        # How many leading parts name the element: "N" or "member.N".
+        skip = 1 if flattened else 2
 
         def decode_list(flat: Mapping[str, str], path: str, errors: list[str]) -> Any:
             items: dict[int, Any] = {}
-            bad: set[str] = set()
+            bad: set[str] | None = None
             for key, value in flat.items():
-                if flattened:
-                    index_text, dot, rest = key.partition(".")
-                else:
-                    head, dot, tail = key.partition(".")
-                    if head != member_name or not dot:
-                        continue
-                    index_text, dot, rest = tail.partition(".")
-                index = _parse_index(index_text)
+                # "member.N" or "member.N.rest" ("N[.rest]" when flattened)
+                parts = key.split(".", skip)
+                if not flattened and (parts[0] != member_name or len(parts) == 1):
+                    continue
+                index_text = parts[skip - 1]
+                index = _INDEXES.get(index_text)
                 if index is None:
+                    if bad is None:
+                        bad = set()
                     bad.add(index_text)
                     continue
                 if code == _SCALAR:
-                    if not dot:
+                    if len(parts) == skip:
                         items[index] = value
                 else:
                     group = items.get(index)
                     if group is None:
                         group = items[index] = {}
-                    if dot:
-                        group[rest] = value
-            for text in sorted(bad):
-                errors.append(_bad_index(text, path))
-            out = []
-            for position, index in enumerate(sorted(items), 1):
-                raw = items[index]
-                element_path = f"{path}.{position}.member"
-                if code == _SCALAR:
-                    if decoder is None:
-                        out.append(raw)
-                        continue
+                    if len(parts) > skip:
+                        group[parts[skip]] = value
+            if bad is not None:
+                for text in sorted(bad):
+                    errors.append(_bad_index(text, path))
+            # Index order; gaps close up (botocore never leaves any).
+            ordered = [items[i] for i in sorted(items)] if len(items) > 1 else list(items.values())
+            if code == _SCALAR:
+                if decoder is None:
+                    return ordered
+                out = []
+                for position, raw in enumerate(ordered, 1):
                     try:
                         out.append(decoder(raw))
                     except Malformed as exc:
+                        element_path = f"{path}.{position}.member"
                         errors.append(
                             violation(raw, element_path, exc.constraint, sensitive=sensitive)
                         )
                         out.append(INVALID)
-                else:
-                    out.append(decoder(raw, element_path, errors))
-            return out
+                return out
+            return [
+                decoder(raw, f"{path}.{position}.member", errors)
+                for position, raw in enumerate(ordered, 1)
+            ]
 
         return decode_list
 
@@ -316,7 +323,7 @@ class QueryDecoderCompiler:
                     if head != "entry" or not dot:
                         continue
                     index_text, dot, rest = tail.partition(".")
-                index = _parse_index(index_text)
+                index = _INDEXES.get(index_text)
                 if index is None:
                     bad.add(index_text)
                     continue

@@ -245,7 +245,7 @@ class ValidatorCompiler:
 
         def check_string(value: Any, path: str, errors: list[str]) -> None:
             if lo is not None or hi is not None:
-                n = _java_length(value)
+                n = len(value) if value.isascii() else _java_length(value)
                 if lo is not None and n < lo:
                     errors.append(violation(value, path, lo_msg, sensitive=sensitive))
                 if hi is not None and n > hi:
