@@ -23,8 +23,10 @@ from datetime import UTC
 from typing import Any
 
 from rolegate import arn as arns
+from rolegate import authz, policy
 from rolegate.context import CallContext
 from rolegate.errors import AccessDenied, ConcurrentModification, ValidationError
+from rolegate.iam.lookup import as_datetime
 from rolegate.sts import authz_message, durations, mfa_check, session_policies, session_tags
 from rolegate.sts.credentials import Issued, claim_defaults, issue
 from rolegate.sts.validation import (
@@ -128,8 +130,6 @@ class TrustCheck:
     """Evaluates the trust decision for one AssumeRole request."""
 
     def __init__(self, ctx: CallContext, role: Any, context: dict[str, Any]) -> None:
-        from rolegate import authz, policy
-
         self.ctx = ctx
         self.role = role
         self.context = context
@@ -145,8 +145,6 @@ class TrustCheck:
         )
 
     def require(self, action: str) -> Any:
-        from rolegate import policy
-
         p = self.ctx.principal
         assert p is not None
         s = p.session
@@ -188,8 +186,6 @@ def _note_last_used(ctx: CallContext, role: Any) -> None:
     last = role.data.get("last_used") or {}
     stamp = ctx.now.astimezone(UTC)
     if last.get("region") == ctx.region and last.get("date"):
-        from rolegate.iam.lookup import as_datetime
-
         if (stamp - as_datetime(last["date"])).total_seconds() < LAST_USED_GRANULARITY:
             return
     try:
@@ -247,8 +243,6 @@ def assume_role(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     source_identity = check_source_identity(
         params.get("SourceIdentity"), getattr(caller_session, "source_identity", None)
     )
-
-    from rolegate import authz
 
     now = int(ctx.now.timestamp())
     context: dict[str, Any] = dict(authz.base_context(ctx))

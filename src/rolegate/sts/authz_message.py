@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
+from rolegate import tokens
 from rolegate.context import CallContext
 from rolegate.errors import AccessDenied, InvalidAuthorizationMessage, ValidationError
 from rolegate.sts.credentials import key_ring
@@ -82,8 +83,6 @@ def explanation(
 
 
 def _seal(ctx: CallContext, doc: Mapping[str, Any]) -> str:
-    from rolegate import tokens
-
     payload = zlib.compress(json.dumps(doc, separators=(",", ":")).encode("utf-8"), 9)
     return tokens.seal_message(payload, key_ring(ctx), int(ctx.now.timestamp()))
 
@@ -118,8 +117,6 @@ def denied(
 
 def decode_authorization_message(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     """DecodeAuthorizationMessage: needs ``sts:DecodeAuthorizationMessage``."""
-    from rolegate import tokens
-
     text = params.get("EncodedMessage")
     if not isinstance(text, str) or not text:
         raise ValidationError(

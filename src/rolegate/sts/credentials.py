@@ -15,12 +15,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import os
+import random
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from rolegate import tokens
 from rolegate.context import CallContext
+from rolegate.iam.lookup import rng as lookup_rng
 
 SESSION_KEY_PREFIX = "ASIA"
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -28,17 +34,47 @@ _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 def rng_of(ctx: CallContext) -> Any:
     """The CSPRNG the shell hands out (tests may inject one), else the system's."""
-    from rolegate.iam.lookup import rng
+    return lookup_rng(ctx)
 
-    return rng(ctx)
+
+def _chars(alphabet: str, data: bytes) -> str:
+    # Masking a byte is unbiased: 256 is a multiple of both alphabet sizes (32, 64).
+    mask = len(alphabet) - 1
+    return "".join(alphabet[b & mask] for b in data)
+
+
+def _random_parts(rng: Any, *parts: tuple[str, int]) -> list[str]:
+    """Random strings of the given (alphabet, length) parts.
+
+    With the system CSPRNG this is one ``os.urandom`` call for all parts:
+    ``SystemRandom.choice`` costs a syscall per character (~10 µs each here,
+    ~0.5 ms for a key id and a secret), far too much for the AssumeRole hot
+    path. Any other rng (tests inject ``random.Random`` for reproducible ids)
+    is used through ``choice``.
+    """
+    if isinstance(rng, random.SystemRandom):
+        data = os.urandom(sum(n for _, n in parts))
+        out, at = [], 0
+        for alphabet, n in parts:
+            out.append(_chars(alphabet, data[at : at + n]))
+            at += n
+        return out
+    return ["".join(rng.choice(alphabet) for _ in range(n)) for alphabet, n in parts]
+
+
+@functools.lru_cache(maxsize=4096)
+def _account_part(account_id: str) -> str:
+    acct = int(account_id).to_bytes(5, "big")  # 12 digits < 2**40
+    return base64.b32encode(acct).decode("ascii")  # 5 bytes -> exactly 8 chars
+
+
+def _key_id(account_id: str, tail: str) -> str:
+    return SESSION_KEY_PREFIX + _account_part(account_id) + tail
 
 
 def new_session_key_id(account_id: str, rng: Any) -> str:
     """``ASIA`` + account (8 base32 chars) + 8 random base32 chars = 20 chars."""
-    acct = int(account_id).to_bytes(5, "big")  # 12 digits < 2**40
-    encoded = base64.b32encode(acct).decode("ascii")  # 5 bytes -> exactly 8 chars
-    tail = "".join(rng.choice(_B32) for _ in range(8))
-    return SESSION_KEY_PREFIX + encoded + tail
+    return _key_id(account_id, _random_parts(rng, (_B32, 8))[0])
 
 
 def account_of_session_key(access_key_id: str) -> str | None:
@@ -67,10 +103,19 @@ def key_ring(ctx: CallContext) -> Any:
     return app.key_ring
 
 
-def new_secret(rng: Any) -> str:
-    from rolegate import ids
+# AWS secrets are 40 characters of the Base64 alphabet (as rolegate.ids makes them).
+_SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
+SECRET_LENGTH = 40
 
-    return ids.new_secret(rng)
+
+def new_secret(rng: Any) -> str:
+    return _random_parts(rng, (_SECRET_ALPHABET, SECRET_LENGTH))[0]
+
+
+def new_key_pair(account_id: str, rng: Any) -> tuple[str, str]:
+    """A session access key id and its secret, from one draw of randomness."""
+    tail, secret = _random_parts(rng, (_B32, 8), (_SECRET_ALPHABET, SECRET_LENGTH))
+    return _key_id(account_id, tail), secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,14 +162,12 @@ def issue(ctx: CallContext, *, account_id: str, duration: int, fields: Mapping[s
     (kind, arn, user_id, role_*, tags, ...); the credential fields, times and
     version are filled in here.
     """
-    from rolegate import tokens
-
-    rng = rng_of(ctx)
+    access_key_id, secret = new_key_pair(account_id, rng_of(ctx))
     now = int(ctx.now.timestamp())
     claims = tokens.SessionClaims(
         **{
-            "access_key_id": new_session_key_id(account_id, rng),
-            "secret_access_key": new_secret(rng),
+            "access_key_id": access_key_id,
+            "secret_access_key": secret,
             "account_id": account_id,
             "issued_at": now,
             "expires_at": now + duration,

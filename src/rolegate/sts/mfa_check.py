@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from rolegate.context import CallContext
 from rolegate.errors import AccessDenied, AwsError
+from rolegate.iam.mfa import verify_mfa_for_user
 
 BAD_CODE = "MultiFactorAuthentication failed with invalid MFA one time pass code."
 BAD_SERIAL = (
@@ -59,8 +60,6 @@ def verify_request_mfa(ctx: CallContext, serial: str | None, code: str | None) -
     user_name = caller_user_name(ctx)
     if user_name is None:
         raise AccessDenied(BAD_SERIAL)
-    from rolegate.iam.mfa import verify_mfa_for_user
-
     assert ctx.principal is not None
     try:
         # Returns the authentication time (epoch seconds) and claims the code.

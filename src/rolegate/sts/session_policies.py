@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from rolegate import arn as arns
+from rolegate import policy
 from rolegate.errors import PackedPolicyTooLarge, ValidationError
+from rolegate.iam.principals import managed_policy_document
 from rolegate.sts.validation import Problems
 
 MAX_POLICY_ARNS = 10  # IAM guide: up to 10 managed session policies
@@ -66,9 +68,6 @@ def load_session_policies(
     (the role's account for AssumeRole, the caller's for GetFederationToken).
     Raises MalformedPolicyDocument or ValidationError.
     """
-    from rolegate import policy
-    from rolegate.iam.principals import managed_policy_document
-
     inline: str | None = None
     if text is not None:
         # parse_policy raises MalformedPolicyDocument with the engine's reason.
