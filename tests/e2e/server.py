@@ -144,7 +144,8 @@ class Server:
             cred.write_text("\n".join(lines) + "\n")
         e = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         e.update(AWS_CONFIG_FILE=str(cfg), AWS_SHARED_CREDENTIALS_FILE=str(cred),
-                 AWS_ENDPOINT_URL=self.endpoint, AWS_DEFAULT_REGION=REGION, AWS_MAX_ATTEMPTS="1")
+                 AWS_ENDPOINT_URL=self.endpoint, AWS_DEFAULT_REGION=REGION, AWS_MAX_ATTEMPTS="1",
+                 HOME=str(self.tmp))  # keep the CLI's credential cache per server
         e.update(env or {})
         return subprocess.run([AWS, *args], env=e, capture_output=True, text=True, check=check, timeout=120)
 
