@@ -6,7 +6,9 @@ BODY = (
     + b"<GetCallerIdentityResult>"
     + b"<Arn>arn:aws:iam::123456789012:user/admin</Arn><UserId>AIDAEXAMPLE</UserId>"
     + b"<Account>123456789012</Account>"
-    + b"<!--" + b"x" * 750 + b"-->"
+    + b"<!--"
+    + b"x" * 750
+    + b"-->"
     + b"</GetCallerIdentityResult><ResponseMetadata><RequestId>00000000-0000-0000-0000-000000000000"
     + b"</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
 )

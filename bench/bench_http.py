@@ -31,8 +31,21 @@ CONNS = 64
 def start_bare() -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(port), "--loop", "uvloop",
-         "--http", "httptools", "--no-access-log", "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bare_app:app",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT / "bench",
     )
     for _ in range(100):
@@ -49,7 +62,9 @@ def main() -> None:
     bare, bport = start_bare()
     try:
         req = plain_request("127.0.0.1", bport)
-        results["bare_asgi_1kb"] = run_load("127.0.0.1", bport, lambda c, i: [req], connections=CONNS, duration=DURATION)
+        results["bare_asgi_1kb"] = run_load(
+            "127.0.0.1", bport, lambda c, i: [req], connections=CONNS, duration=DURATION
+        )
     finally:
         bare.terminate()
         bare.wait()
@@ -58,18 +73,39 @@ def main() -> None:
         srv = Server(Path(tmp)).start(workers=1)
         try:
             ak, sk = srv.admin["access_key_id"], srv.admin["secret_access_key"]
-            gci = signed_request("127.0.0.1", srv.port, "Action=GetCallerIdentity&Version=2011-06-15",
-                                 service="sts", access_key=ak, secret_key=sk)
+            gci = signed_request(
+                "127.0.0.1",
+                srv.port,
+                "Action=GetCallerIdentity&Version=2011-06-15",
+                service="sts",
+                access_key=ak,
+                secret_key=sk,
+            )
             results["get_caller_identity"] = run_load(
-                "127.0.0.1", srv.port, lambda c, i: [gci], connections=CONNS, duration=DURATION)
+                "127.0.0.1", srv.port, lambda c, i: [gci], connections=CONNS, duration=DURATION
+            )
 
             per_conn = int(os.environ.get("BENCH_PAIRS_PER_CONN", "120"))
             pairs = {
                 c: [
-                    [signed_request("127.0.0.1", srv.port, f"Action=CreateUser&Version=2010-05-08&UserName=b{c}x{i}",
-                                    service="iam", access_key=ak, secret_key=sk),
-                     signed_request("127.0.0.1", srv.port, f"Action=DeleteUser&Version=2010-05-08&UserName=b{c}x{i}",
-                                    service="iam", access_key=ak, secret_key=sk)]
+                    [
+                        signed_request(
+                            "127.0.0.1",
+                            srv.port,
+                            f"Action=CreateUser&Version=2010-05-08&UserName=b{c}x{i}",
+                            service="iam",
+                            access_key=ak,
+                            secret_key=sk,
+                        ),
+                        signed_request(
+                            "127.0.0.1",
+                            srv.port,
+                            f"Action=DeleteUser&Version=2010-05-08&UserName=b{c}x{i}",
+                            service="iam",
+                            access_key=ak,
+                            secret_key=sk,
+                        ),
+                    ]
                     for i in range(per_conn)
                 ]
                 for c in range(CONNS)
@@ -92,7 +128,9 @@ def main() -> None:
     out.write_text(json.dumps(results, indent=2))
     for k in ("bare_asgi_1kb", "get_caller_identity", "create_delete_user"):
         r = results[k]  # type: ignore[assignment]
-        print(f"{k:22s} {r['rps']:>9.1f} req/s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms  {r['statuses']}")  # type: ignore[index]
+        print(
+            f"{k:22s} {r['rps']:>9.1f} req/s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms  {r['statuses']}"
+        )  # type: ignore[index]
     print(f"GetCallerIdentity / bare = {results['gci_fraction_of_bare']}")
     print(f"wrote {out}")
 
