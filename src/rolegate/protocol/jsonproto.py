@@ -268,7 +268,7 @@ def decode_json_request(
         ) from None
     if validate and op.validator is not None:
         errors: list[str] = []
-        op.validator(result, "", errors)
+        op.validator(result, "", "", errors)
         raise_validation(errors, code=VALIDATION_CODE)
     return result
 

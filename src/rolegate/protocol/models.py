@@ -34,7 +34,9 @@ class OperationSpec:
 
     name: str
     model: OperationModel = field(repr=False)
-    query_decoder: Callable[[Mapping[str, str], str, list[str]], Any] | None = field(repr=False)
+    query_decoder: Callable[[Mapping[str, str], str, Any, list[str]], Any] | None = field(
+        repr=False
+    )
     json_decoder: Callable[[Any, str], Any] | None = field(repr=False)
     validator: Check | None = field(repr=False)
     xml_encoder: Callable[[Any, list[str]], None] | None = field(repr=False)

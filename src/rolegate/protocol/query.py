@@ -24,7 +24,7 @@ from botocore.model import Shape
 from rolegate.protocol.validation import (
     INVALID,
     display_name,
-    join_path,
+    node_path,
     raise_validation,
     violation,
 )
@@ -58,8 +58,8 @@ class Malformed(Exception):
 
 
 ScalarDecoder = Callable[[str], Any]
-# (flat sub-parameters, message path, error items) -> value
-CompoundDecoder = Callable[[Mapping[str, str], str, list[str]], Any]
+# (flat sub-parameters, parent path, name or list position, error items) -> value
+CompoundDecoder = Callable[[Mapping[str, str], str, Any, list[str]], Any]
 
 
 def _make_int(kind: str) -> ScalarDecoder:
@@ -151,7 +151,14 @@ Compiled = tuple[int, Any, bool]
 
 
 class QueryDecoderCompiler:
-    """Compiles Query decoders for one service's shapes, memoised by name."""
+    """Compiles Query decoders for one service's shapes, memoised by name.
+
+    A compound decoder is ``decode(flat, parent, name, errors)``: ``flat``
+    holds the parameters below this node with its prefix removed
+    (``{"member.1.Key": "a"}`` for ``Tags``); ``parent``/``name`` locate the
+    node for error messages (see ``validation.node_path``), built only when
+    needed.
+    """
 
     def __init__(self) -> None:
         self._memo: dict[str, Compiled] = {}
@@ -170,8 +177,8 @@ class QueryDecoderCompiler:
         # Compound shapes may be recursive: publish a forwarder first.
         cell: list[CompoundDecoder] = []
 
-        def forward(flat: Mapping[str, str], path: str, errors: list[str]) -> Any:
-            return cell[0](flat, path, errors)
+        def forward(flat: Mapping[str, str], parent: str, name: Any, errors: list[str]) -> Any:
+            return cell[0](flat, parent, name, errors)
 
         code = {"structure": _STRUCT, "list": _LIST, "map": _MAP}[kind]
         self._memo[key] = (code, forward, sensitive)
@@ -187,61 +194,65 @@ class QueryDecoderCompiler:
         return compiled
 
     def _structure(self, shape: Shape) -> CompoundDecoder:
-        table: dict[str, tuple[str, str, int, Any, bool]] = {}
+        # Scalars are looked up by their whole key; compound members by the
+        # first dotted part. "Name=" for a list member means an empty list.
+        scalars: dict[str, tuple[str, ScalarDecoder | None, str, bool]] = {}
+        compounds: dict[str, tuple[str, str, CompoundDecoder]] = {}
+        empty_lists: dict[str, str] = {}
         for name, member in shape.members.items():
             wire = member.serialization.get("name", name)
             if member.type_name == "list" and member.serialization.get("flattened"):
                 # QuerySerializer replaces the last name with the member's.
                 wire = member.member.serialization.get("name") or wire
             code, decoder, sensitive = self.compile(member)
-            table[wire] = (name, display_name(name), code, decoder, sensitive)
+            if code == _SCALAR:
+                scalars[wire] = (name, decoder, display_name(name), sensitive)
+            else:
+                compounds[wire] = (name, display_name(name), decoder)
+                if code == _LIST:
+                    empty_lists[wire] = name
 
-        def decode_structure(flat: Mapping[str, str], path: str, errors: list[str]) -> Any:
+        def decode_structure(
+            flat: Mapping[str, str], parent: str, here_name: Any, errors: list[str]
+        ) -> Any:
             out: dict[str, Any] = {}
             groups: dict[str, dict[str, str]] | None = None
             for key, value in flat.items():
                 if "." in key:
                     head, _, rest = key.partition(".")
-                    dot = True
-                else:
-                    head = key
-                    dot = False
-                entry = table.get(head)
-                if entry is None:
-                    continue  # Action, Version, X-Amz-*, unknown: ignored like AWS
-                name, display, code, decoder, sensitive = entry
-                if code == _SCALAR:
-                    if dot:
+                    if head not in compounds:
                         continue
-                    if decoder is None:
-                        out[name] = value
-                    else:
-                        try:
-                            out[name] = decoder(value)
-                        except Malformed as exc:
-                            errors.append(
-                                violation(
-                                    value,
-                                    join_path(path, display),
-                                    exc.constraint,
-                                    sensitive=sensitive,
-                                )
-                            )
-                            out[name] = INVALID
-                elif dot:
                     if groups is None:
-                        groups = {}
-                    group = groups.get(head)
-                    if group is None:
-                        group = groups[head] = {}
-                    group[rest] = value
-                elif code == _LIST and name not in out:
-                    # "Name=" is how QuerySerializer sends an empty list.
-                    out[name] = []
+                        groups = {head: {rest: value}}
+                    else:
+                        group = groups.get(head)
+                        if group is None:
+                            groups[head] = {rest: value}
+                        else:
+                            group[rest] = value
+                    continue
+                entry = scalars.get(key)
+                if entry is not None:
+                    decoder = entry[1]
+                    if decoder is None:
+                        out[entry[0]] = value
+                        continue
+                    try:
+                        out[entry[0]] = decoder(value)
+                    except Malformed as exc:
+                        path = node_path(
+                            node_path(parent, here_name) if here_name != "" else parent, entry[2]
+                        )
+                        errors.append(violation(value, path, exc.constraint, sensitive=entry[3]))
+                        out[entry[0]] = INVALID
+                elif key in empty_lists:
+                    out.setdefault(empty_lists[key], [])
+                # else: Action, Version, X-Amz-*, unknown names: ignored like AWS
             if groups is not None:
+                here = node_path(parent, here_name) if here_name != "" else parent
                 for head, group in groups.items():
-                    name, display, _code, decoder, _sensitive = table[head]
-                    out[name] = decoder(group, join_path(path, display), errors)
+                    name, display, decoder = compounds[head]
+                    out[name] = decoder(group, here, display, errors)
             return out
 
         return decode_structure
@@ -250,25 +261,26 @@ class QueryDecoderCompiler:
         flattened = bool(shape.serialization.get("flattened"))
         member_name = shape.member.serialization.get("name", "member")
         code, decoder, sensitive = self.compile(shape.member)
+        scalar = code == _SCALAR
         # How many leading parts name the element: "N" or "member.N".
         skip = 1 if flattened else 2
+        indexes = _INDEXES
 
-        def decode_list(flat: Mapping[str, str], path: str, errors: list[str]) -> Any:
+        def decode_list(flat: Mapping[str, str], parent: str, name: Any, errors: list[str]) -> Any:
             items: dict[int, Any] = {}
-            bad: set[str] | None = None
+            bad: list[str] | None = None
             for key, value in flat.items():
                 # "member.N" or "member.N.rest" ("N[.rest]" when flattened)
                 parts = key.split(".", skip)
                 if not flattened and (parts[0] != member_name or len(parts) == 1):
                     continue
-                index_text = parts[skip - 1]
-                index = _INDEXES.get(index_text)
+                index = indexes.get(parts[skip - 1])
                 if index is None:
                     if bad is None:
-                        bad = set()
-                    bad.add(index_text)
+                        bad = []
+                    bad.append(parts[skip - 1])
                     continue
-                if code == _SCALAR:
+                if scalar:
                     if len(parts) == skip:
                         items[index] = value
                 else:
@@ -277,29 +289,28 @@ class QueryDecoderCompiler:
                         group = items[index] = {}
                     if len(parts) > skip:
                         group[parts[skip]] = value
+            here = node_path(parent, name)
             if bad is not None:
-                for text in sorted(bad):
-                    errors.append(_bad_index(text, path))
+                for text in sorted(set(bad)):
+                    errors.append(_bad_index(text, here))
             # Index order; gaps close up (botocore never leaves any).
             ordered = [items[i] for i in sorted(items)] if len(items) > 1 else list(items.values())
-            if code == _SCALAR:
-                if decoder is None:
-                    return ordered
-                out = []
-                for position, raw in enumerate(ordered, 1):
-                    try:
-                        out.append(decoder(raw))
-                    except Malformed as exc:
-                        element_path = f"{path}.{position}.member"
-                        errors.append(
-                            violation(raw, element_path, exc.constraint, sensitive=sensitive)
-                        )
-                        out.append(INVALID)
-                return out
-            return [
-                decoder(raw, f"{path}.{position}.member", errors)
-                for position, raw in enumerate(ordered, 1)
-            ]
+            if scalar and decoder is None:
+                return ordered
+            out = []
+            position = 0
+            for raw in ordered:
+                position += 1
+                if not scalar:
+                    out.append(decoder(raw, here, position, errors))
+                    continue
+                try:
+                    out.append(decoder(raw))
+                except Malformed as exc:
+                    path = node_path(here, position)
+                    errors.append(violation(raw, path, exc.constraint, sensitive=sensitive))
+                    out.append(INVALID)
+            return out
 
         return decode_list
 
@@ -312,7 +323,8 @@ class QueryDecoderCompiler:
         if key_code != _SCALAR:
             raise ValueError(f"map keys must be scalars ({shape.name})")
 
-        def decode_map(flat: Mapping[str, str], path: str, errors: list[str]) -> Any:
+        def decode_map(flat: Mapping[str, str], parent: str, name: Any, errors: list[str]) -> Any:
+            here = node_path(parent, name)
             entries: dict[int, dict[str, str]] = {}
             bad: set[str] = set()
             for key, value in flat.items():
@@ -333,11 +345,11 @@ class QueryDecoderCompiler:
                         entry = entries[index] = {}
                     entry[rest] = value
             for text in sorted(bad):
-                errors.append(_bad_index(text, path))
+                errors.append(_bad_index(text, here))
             out: dict[Any, Any] = {}
             for position, index in enumerate(sorted(entries), 1):
                 entry = entries[index]
-                entry_path = f"{path}.{position}"
+                entry_path = f"{here}.{position}"
                 raw_key = entry.get(key_name)
                 if raw_key is None:
                     errors.append(violation(None, f"{entry_path}.key", "Member must not be null"))
@@ -369,7 +381,7 @@ class QueryDecoderCompiler:
                 else:
                     prefix = value_name + "."
                     sub = {k[len(prefix) :]: v for k, v in entry.items() if k.startswith(prefix)}
-                    out[key] = value_decoder(sub, f"{entry_path}.value", errors)
+                    out[key] = value_decoder(sub, entry_path, "value", errors)
             return out
 
         return decode_map
@@ -398,9 +410,9 @@ def decode_request(
     if op.query_decoder is None:
         return {}
     errors: list[str] = []
-    result = op.query_decoder(params, "", errors)
+    result = op.query_decoder(params, "", "", errors)
     if validate and op.validator is not None:
         # Type errors come first, then the constraints of what did decode.
-        op.validator(result, "", errors)
+        op.validator(result, "", "", errors)
     raise_validation(errors)
     return result

@@ -9,8 +9,11 @@ AWS's Coral framework does, and words the failures the way AWS does::
     satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*
 
 Validators are compiled once per shape into closures
-``check(value, path, errors) -> None`` that append message items; shapes
-without constraints compile to ``None`` so the hot path skips them.
+``check(value, parent, name, errors) -> None`` that append message items;
+shapes without constraints compile to ``None`` so the hot path skips them.
+A member's path (``tags.1.member.key``) is only built when something fails:
+``node_path(parent, name)``, where ``name`` is a member's display name or a
+list position (an int).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from botocore.model import Shape
 from rolegate.errors import ValidationError
 from rolegate.protocol.patterns import compile_java_pattern
 
-Check = Callable[[Any, str, list[str]], None]
+Check = Callable[[Any, str, "str | int", list[str]], None]
 
 # A decoder stores this for a member it could not convert (bad integer...);
 # the error is already recorded and validators must not report it again.
@@ -42,6 +45,13 @@ def display_name(member_name: str) -> str:
 
 def join_path(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
+
+
+def node_path(parent: str, name: str | int) -> str:
+    """The AWS path of a member (``name`` str) or list element (``name`` int)."""
+    if type(name) is int:
+        return f"{parent}.{name}.member"
+    return f"{parent}.{name}" if parent else name  # type: ignore[return-value]
 
 
 def render_value(value: Any) -> str:
@@ -93,6 +103,9 @@ def _java_length(value: str) -> int:
     return n
 
 
+_NO_MAX = 1 << 62
+
+
 class ValidatorCompiler:
     """Compiles validators for one service's shapes, memoised by shape name
     (shapes are shared across operations; recursion goes through a cell)."""
@@ -106,10 +119,10 @@ class ValidatorCompiler:
             return self._memo[key]
         cell: list[Check | None] = [None]
 
-        def forward(value: Any, path: str, errors: list[str]) -> None:
+        def forward(value: Any, parent: str, name: str | int, errors: list[str]) -> None:
             target = cell[0]
             if target is not None:
-                target(value, path, errors)
+                target(value, parent, name, errors)
 
         # Recursive shapes see the forwarder; it is replaced once compiled.
         self._memo[key] = forward
@@ -144,86 +157,79 @@ class ValidatorCompiler:
             members.append((name, display_name(name), name in required, check))
         if not members:
             return None
-        plan = tuple(members)
+        plan = tuple(members)  # model order, which is the order AWS reports in
 
-        def check_structure(value: Any, path: str, errors: list[str]) -> None:
+        def check_structure(value: Any, parent: str, name: str | int, errors: list[str]) -> None:
+            # This structure's own path, as the parent of its members.
+            here = node_path(parent, name) if name != "" else parent
             get = value.get
-            for name, display, is_required, check in plan:
-                v = get(name)
+            for member, display, is_required, check in plan:
+                v = get(member)
                 if v is None:
                     if is_required:
                         errors.append(
-                            violation(None, join_path(path, display), "Member must not be null")
+                            violation(None, node_path(here, display), "Member must not be null")
                         )
                 elif check is not None and v is not INVALID:
-                    check(v, join_path(path, display), errors)
+                    check(v, here, display, errors)
 
         return check_structure
 
-    def _length_checks(self, shape: Shape) -> tuple[int | None, int | None]:
-        meta = shape.metadata
-        return meta.get("min"), meta.get("max")
-
     def _list(self, shape: Shape) -> Check | None:
-        lo, hi = self._length_checks(shape)
+        meta = shape.metadata
+        lo, hi = meta.get("min"), meta.get("max")
         element = self.compile(shape.member)
-        sensitive = bool(shape.metadata.get("sensitive"))
+        sensitive = bool(meta.get("sensitive"))
         if lo is None and hi is None and element is None:
             return None
+        low, high = lo or 0, _NO_MAX if hi is None else hi
 
-        def check_list(value: Any, path: str, errors: list[str]) -> None:
-            n = len(value)
-            if lo is not None and n < lo:
-                errors.append(
-                    violation(
-                        value,
-                        path,
-                        f"Member must have length greater than or equal to {lo}",
-                        sensitive=sensitive,
-                    )
-                )
-            if hi is not None and n > hi:
-                errors.append(
-                    violation(
-                        value,
-                        path,
-                        f"Member must have length less than or equal to {hi}",
-                        sensitive=sensitive,
-                    )
-                )
+        def check_list(value: Any, parent: str, name: str | int, errors: list[str]) -> None:
+            here = node_path(parent, name)
+            if not low <= len(value) <= high:
+                n = len(value)
+                if n < low:
+                    constraint = f"Member must have length greater than or equal to {lo}"
+                else:
+                    constraint = f"Member must have length less than or equal to {hi}"
+                errors.append(violation(value, here, constraint, sensitive=sensitive))
             if element is not None:
                 for i, item in enumerate(value, 1):
                     if item is None:
                         errors.append(
-                            violation(None, f"{path}.{i}.member", "Member must not be null")
+                            violation(None, node_path(here, i), "Member must not be null")
                         )
                     elif item is not INVALID:
-                        element(item, f"{path}.{i}.member", errors)
+                        element(item, here, i, errors)
 
         return check_list
 
     def _map(self, shape: Shape) -> Check | None:
-        lo, hi = self._length_checks(shape)
+        meta = shape.metadata
+        lo, hi = meta.get("min"), meta.get("max")
         key_check = self.compile(shape.key)
         value_check = self.compile(shape.value)
         if lo is None and hi is None and key_check is None and value_check is None:
             return None
+        low, high = lo or 0, _NO_MAX if hi is None else hi
 
-        def check_map(value: Any, path: str, errors: list[str]) -> None:
+        def check_map(value: Any, parent: str, name: str | int, errors: list[str]) -> None:
+            here = node_path(parent, name)
             n = len(value)
-            if lo is not None and n < lo:
+            if n < low:
                 errors.append(
-                    violation(value, path, f"Member must have length greater than or equal to {lo}")
+                    violation(value, here, f"Member must have length greater than or equal to {lo}")
                 )
-            if hi is not None and n > hi:
+            if n > high:
                 errors.append(
-                    violation(value, path, f"Member must have length less than or equal to {hi}")
+                    violation(value, here, f"Member must have length less than or equal to {hi}")
                 )
             for k, v in value.items():
+                entry = f"{here}.{k}"
                 if key_check is not None:
-                    key_check(k, f"{path}.{k}.key", errors)
+                    key_check(k, entry, "key", errors)
                 if value_check is not None and v is not None and v is not INVALID:
-                    value_check(v, f"{path}.{k}.value", errors)
+                    value_check(v, entry, "value", errors)
 
         return check_map
 
@@ -238,21 +244,26 @@ class ValidatorCompiler:
         fullmatch = compile_java_pattern(pattern).fullmatch if pattern is not None else None
         allowed = frozenset(enum) if enum else None
         enum_text = "[" + ", ".join(enum) + "]" if enum else ""
+        low, high = lo or 0, _NO_MAX if hi is None else hi
         lo_msg = f"Member must have length greater than or equal to {lo}"
         hi_msg = f"Member must have length less than or equal to {hi}"
         pattern_msg = f"Member must satisfy regular expression pattern: {pattern}"
         enum_msg = f"Member must satisfy enum value set: {enum_text}"
 
-        def check_string(value: Any, path: str, errors: list[str]) -> None:
-            if lo is not None or hi is not None:
-                n = len(value) if value.isascii() else _java_length(value)
-                if lo is not None and n < lo:
-                    errors.append(violation(value, path, lo_msg, sensitive=sensitive))
-                if hi is not None and n > hi:
-                    errors.append(violation(value, path, hi_msg, sensitive=sensitive))
-            if fullmatch is not None and fullmatch(value) is None:
+        def check_string(value: Any, parent: str, name: str | int, errors: list[str]) -> None:
+            n = len(value) if value.isascii() else _java_length(value)
+            pattern_ok = fullmatch is None or fullmatch(value) is not None
+            enum_ok = allowed is None or value in allowed
+            if low <= n <= high and pattern_ok and enum_ok:
+                return  # the common case: one length check, one match
+            path = node_path(parent, name)
+            if n < low:
+                errors.append(violation(value, path, lo_msg, sensitive=sensitive))
+            if n > high:
+                errors.append(violation(value, path, hi_msg, sensitive=sensitive))
+            if not pattern_ok:
                 errors.append(violation(value, path, pattern_msg, sensitive=sensitive))
-            if allowed is not None and value not in allowed:
+            if not enum_ok:
                 errors.append(violation(value, path, enum_msg, sensitive=sensitive))
 
         return check_string
@@ -262,14 +273,16 @@ class ValidatorCompiler:
         lo, hi = meta.get("min"), meta.get("max")
         if lo is None and hi is None:
             return None
+        low = -_NO_MAX if lo is None else lo
+        high = _NO_MAX if hi is None else hi
         lo_msg = f"Member must have value greater than or equal to {lo}"
         hi_msg = f"Member must have value less than or equal to {hi}"
 
-        def check_number(value: Any, path: str, errors: list[str]) -> None:
-            if lo is not None and value < lo:
-                errors.append(violation(value, path, lo_msg))
-            if hi is not None and value > hi:
-                errors.append(violation(value, path, hi_msg))
+        def check_number(value: Any, parent: str, name: str | int, errors: list[str]) -> None:
+            if low <= value <= high:
+                return
+            path = node_path(parent, name)
+            errors.append(violation(value, path, lo_msg if value < low else hi_msg))
 
         return check_number
 
@@ -278,26 +291,17 @@ class ValidatorCompiler:
         lo, hi = meta.get("min"), meta.get("max")
         if lo is None and hi is None:
             return None
+        low, high = lo or 0, _NO_MAX if hi is None else hi
 
-        def check_blob(value: Any, path: str, errors: list[str]) -> None:
+        def check_blob(value: Any, parent: str, name: str | int, errors: list[str]) -> None:
+            n = len(value)
+            if low <= n <= high:
+                return
+            if n < low:
+                constraint = f"Member must have length greater than or equal to {lo}"
+            else:
+                constraint = f"Member must have length less than or equal to {hi}"
             # A blob's value is never echoed: it is binary and often a secret.
-            if lo is not None and len(value) < lo:
-                errors.append(
-                    violation(
-                        value,
-                        path,
-                        f"Member must have length greater than or equal to {lo}",
-                        sensitive=True,
-                    )
-                )
-            if hi is not None and len(value) > hi:
-                errors.append(
-                    violation(
-                        value,
-                        path,
-                        f"Member must have length less than or equal to {hi}",
-                        sensitive=True,
-                    )
-                )
+            errors.append(violation(value, node_path(parent, name), constraint, sensitive=True))
 
         return check_blob

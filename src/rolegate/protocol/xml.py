@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -47,10 +48,27 @@ def _replace_special(match: re.Match[str]) -> str:
 _XML_SPECIAL_ASCII = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def xml_text(value: str) -> str:
-    """Escape text content; the common case (nothing to escape) is one search."""
-    special = _XML_SPECIAL_ASCII if value.isascii() else _XML_SPECIAL
-    if special.search(value) is None:
+# Every ASCII byte that needs nothing: deleting these from a long ASCII value
+# (``bytes.translate``, a C table loop) leaves nothing when it is clean. For
+# session tokens (~1 KB) that is ~5x faster than a regex scan.
+_SAFE_ASCII = bytes(b for b in range(128) if _XML_SPECIAL_ASCII.match(chr(b)) is None)
+_LONG = 64
+
+
+def xml_text(value: Any) -> str:
+    """Escape text content; the common case (nothing to escape) is one scan.
+
+    Also the encoder of string members, so a non-str value is str()-ed here.
+    """
+    if type(value) is not str:
+        value = str(value)
+    if value.isascii():
+        if len(value) > _LONG:
+            if not value.encode("ascii").translate(None, _SAFE_ASCII):
+                return value
+        elif _XML_SPECIAL_ASCII.search(value) is None:
+            return value
+    elif _XML_SPECIAL.search(value) is None:
         return value
     return _XML_SPECIAL.sub(_replace_special, value)
 
@@ -69,14 +87,19 @@ def format_timestamp(value: Any) -> str:
     """ISO 8601 UTC with ``Z``; milliseconds only when there are any (as AWS)."""
     if isinstance(value, str):
         return value  # already rendered by the handler
+    if isinstance(value, datetime):
+        return _format_datetime(value)
+    return _format_datetime(as_utc(value))
+
+
+# Concurrent requests share expiry and creation times to the second, so the
+# rendering (~2 µs) is worth caching.
+@lru_cache(maxsize=1024)
+def _format_datetime(value: datetime) -> str:
     d = as_utc(value).replace(tzinfo=None)
     if d.microsecond >= 1000:
         return d.isoformat(timespec="milliseconds") + "Z"
     return d.isoformat(timespec="seconds") + "Z"
-
-
-def _encode_string(value: Any) -> str:
-    return xml_text(value if type(value) is str else str(value))
 
 
 def _encode_policy_document(value: Any) -> str:
@@ -106,7 +129,7 @@ def _encode_blob(value: Any) -> str:
 
 
 _SCALAR_ENCODERS: dict[str, Callable[[Any], str]] = {
-    "string": _encode_string,
+    "string": xml_text,
     "boolean": _encode_boolean,
     "integer": _encode_integer,
     "long": _encode_integer,
