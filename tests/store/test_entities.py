@@ -74,9 +74,14 @@ def test_conflict_leaves_transaction_usable(store: Store) -> None:
 def test_duplicate_entity_id_conflicts(store: Store) -> None:
     with store.transaction() as tx:
         _user(tx, "Erin", "AIDADUP")
-    with pytest.raises(Conflict), store.transaction() as tx:
+    with pytest.raises(Conflict, match="entity id"), store.transaction() as tx:
         _user(tx, "Frank", "AIDADUP")
     assert store.get(ACCT, "user", "frank") is None
+    with store.transaction() as tx:  # still usable after the Conflict
+        with pytest.raises(Conflict):
+            _user(tx, "Frank", "AIDADUP")
+        _user(tx, "Frank", "AIDAFRANK")
+    assert store.get(ACCT, "user", "frank").entity_id == "AIDAFRANK"  # type: ignore[union-attr]
 
 
 def test_exception_rolls_back_everything(store: Store) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect
 
 from rolegate.store import migrate
@@ -49,7 +50,7 @@ def test_reopen_keeps_data_and_does_not_migrate_again(target: Target) -> None:
 
 def test_sqlite_pragmas(target: Target) -> None:
     if target.backend != "sqlite":
-        return
+        pytest.skip("SQLite pragmas")
     store = target.open()
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

@@ -276,23 +276,20 @@ class Transaction:
             "updated_at": now,
             "version": 1,
         }
-        # ON CONFLICT DO NOTHING rather than catching the unique violation:
-        # on PostgreSQL a failed INSERT would abort the whole transaction,
-        # and the caller may want to carry on after a Conflict.
+        # ON CONFLICT DO NOTHING (no target: the name key and the entity id
+        # are both unique) rather than catching the unique violation: on
+        # PostgreSQL a failed INSERT would abort the whole transaction, and
+        # the caller may want to carry on after a Conflict.
         stmt = (
             self._store._insert(t.entities)
             .values(values)
-            .on_conflict_do_nothing(
-                index_elements=[t.entities.c.account_id, t.entities.c.kind, t.entities.c.name_key]
-            )
+            .on_conflict_do_nothing()
             .returning(t.entities.c.version)
         )
-        try:
-            row = self._x(stmt).first()
-        except IntegrityError as exc:  # entity_id collision: ids are random, so rare
-            raise Conflict(f"entity id {entity_id} is already in use") from exc
-        if row is None:
-            raise Conflict(f"{kind} with name {name} already exists.")
+        if self._x(stmt).first() is None:
+            if self.get(account_id, kind, name) is not None:
+                raise Conflict(f"{kind} with name {name} already exists.")
+            raise Conflict(f"entity id {entity_id} is already in use.")  # ids are random: rare
         self._touch(account_id)
         return Entity(
             account_id=account_id,
