@@ -89,9 +89,10 @@ def assume_role_with_web_identity(ctx: CallContext, params: dict[str, Any]) -> d
     provider = oidc_provider_by_url(ctx.store, account_id, provider_url_from_issuer(iss))
     if provider is None:
         raise _no_provider(iss)
-    if iss.startswith("http://") and provider.get("scheme") != "http":
-        # A provider registered as https:// is never fetched over http, even
-        # in dev mode, whatever the token says.
+    if iss.rstrip("/") != provider["issuer"]:
+        # The lookup ignores the scheme (IAM stores URLs without it), but the
+        # issuer must be exactly the registered one: an https provider is
+        # never fetched over http (even in dev mode), nor the reverse.
         raise InvalidIdentityToken(MSG_ISSUER)
     ctx.audit_resources.append(
         {"ARN": provider["arn"], "accountId": account_id, "type": core.OIDC_PROVIDER_AUDIT_TYPE}
