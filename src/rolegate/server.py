@@ -454,6 +454,16 @@ def _principal_from_claims(c: Any, akid: str) -> Principal:
             access_key_id=akid,
             session=c,
         )
+    if not c.user_name and (c.user_arn or c.arn).endswith(":root"):
+        # GetSessionToken called by the account root acts as the root.
+        return Principal(
+            kind="root",
+            arn=c.user_arn or c.arn,
+            account_id=c.account_id,
+            user_id=c.account_id,
+            access_key_id=akid,
+            session=c,
+        )
     return Principal(
         kind="user",
         arn=c.user_arn or c.arn,
