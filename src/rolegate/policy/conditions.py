@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from rolegate.policy import match as m
-from rolegate.policy.variables import Template, Var, parse_template, resolve
+from rolegate.policy.variables import Template, Var, parse_template, resolve, var_value
 
 __all__ = [
     "OPERATORS",
@@ -204,13 +204,27 @@ def _templates(values: tuple[str, ...], variables: bool) -> list[Template]:
     return [parse_template(v, variables=variables) for v in values]
 
 
-def _resolved_strings(templates: list[Template], ctx: Mapping[str, object]) -> list[str]:
-    out = []
-    for t in templates:
-        r = resolve(t, ctx)
-        if r is not None:
-            out.append("".join(p if isinstance(p, str) else p.text for p in r))  # type: ignore[union-attr]
-    return out
+def _resolver(template: Template) -> Callable[[Mapping[str, object]], str | None]:
+    """``ctx -> text`` of a template with variables (None when one is unresolved)."""
+    if len(template) == 1 and isinstance(template[0], Var):
+        var = template[0]
+        key = var.key
+
+        def one(ctx: Mapping[str, object]) -> str | None:
+            v = ctx.get(key)
+            if v.__class__ is str:
+                return v  # type: ignore[return-value]
+            return var_value(var, ctx)
+
+        return one
+
+    def many(ctx: Mapping[str, object]) -> str | None:
+        r = resolve(template, ctx)
+        if r is None:
+            return None
+        return "".join(p if isinstance(p, str) else p.text for p in r)  # type: ignore[union-attr]
+
+    return many
 
 
 def _positive_matcher(spec: OperatorSpec, values: tuple[str, ...], variables: bool) -> ValueMatch:
@@ -221,20 +235,30 @@ def _positive_matcher(spec: OperatorSpec, values: tuple[str, ...], variables: bo
         templates = _templates(values, var_ok)
         dynamic = [t for t in templates if any(isinstance(p, Var) for p in t)]
         static = [t for t in templates if t not in dynamic]
-        norm = (lambda s: s) if fam == "str_eq" else (lambda s: s.lower())
-        if fam == "bool":
+        if fam == "str_eq":
+            norm = None
+        elif fam == "str_eq_ic":
+            norm = str.lower
+        else:
             norm = bool_text
-        fixed = frozenset(
-            norm("".join(p if isinstance(p, str) else p.text for p in t)) for t in static
-        )  # type: ignore[union-attr]
+        texts = ("".join(p if isinstance(p, str) else p.text for p in t) for t in static)  # type: ignore[union-attr]
+        fixed = frozenset(texts if norm is None else map(norm, texts))
         if not dynamic:
-            return lambda s, ctx: norm(s) in fixed
+            if norm is None:
+                return lambda s, ctx: s in fixed
+            # exact hit first: request values are usually already normalised
+            return lambda s, ctx: s in fixed or norm(s) in fixed
+        resolvers = tuple(_resolver(t) for t in dynamic)
 
         def pos_dyn(s: str, ctx: Mapping[str, object]) -> bool:
-            v = norm(s)
+            v = s if norm is None else norm(s)
             if v in fixed:
                 return True
-            return v in {norm(x) for x in _resolved_strings(dynamic, ctx)}
+            for r in resolvers:
+                x = r(ctx)
+                if x is not None and (x if norm is None else norm(x)) == v:
+                    return True
+            return False
 
         return pos_dyn
     if fam in ("str_like", "arn"):
@@ -328,13 +352,25 @@ def compile_condition(
     if qualifier is None:
         missing = if_exists or negated
 
+        if negated:
+
+            def plain_negated(ctx: Mapping[str, object]) -> bool:
+                v = ctx.get(key)
+                if v is None:
+                    return missing
+                if v.__class__ is str:
+                    return not pos(v, ctx)  # type: ignore[arg-type]
+                return not any(pos(x, ctx) for x in v)  # type: ignore[union-attr]
+
+            return plain_negated
+
         def plain(ctx: Mapping[str, object]) -> bool:
             v = ctx.get(key)
             if v is None:
                 return missing
             if v.__class__ is str:
-                return pos(v, ctx) is not negated  # type: ignore[arg-type]
-            return any(pos(x, ctx) for x in v) is not negated  # type: ignore[union-attr]
+                return pos(v, ctx)  # type: ignore[arg-type]
+            return any(pos(x, ctx) for x in v)  # type: ignore[union-attr]
 
         return plain
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from threading import Lock
-from typing import Any
+from typing import Any, NamedTuple
 
 from rolegate import arn as arnlib
 from rolegate.policy import match as m
@@ -68,13 +68,15 @@ class MatchedStatement:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class EvaluationResult:
-    """The decision, the statements that produced it, and per-step facts.
+class EvaluationResult(NamedTuple):
+    """The decision, the statements that produced it, and per-step facts (immutable).
 
     ``reason`` names the step that denied implicitly (``scp``, ``resource``,
     ``identity``, ``boundary``, ``session``), ``"deny"`` for an explicit deny,
     None when allowed. ``allowed_by_*`` are None where the step did not apply.
+    ``missing_context_keys`` is filled only with ``collect_missing_keys=True``.
+    (A NamedTuple rather than a frozen dataclass: it is built on every
+    decision, and this is the cheapest immutable record CPython offers.)
     """
 
     decision: Decision
@@ -102,9 +104,10 @@ def normalize_context(context: Mapping[str, Any]) -> dict[str, str | tuple[str, 
     """Lower-case keys; values become ``str`` or ``tuple[str, ...]`` (booleans as true/false)."""
     out: dict[str, str | tuple[str, ...]] = {}
     for k, v in context.items():
-        if v is None:
-            continue
-        out[str(k).lower()] = _norm_value(v)
+        if v.__class__ is str:
+            out[k.lower() if k.__class__ is str else str(k).lower()] = v
+        elif v is not None:
+            out[str(k).lower()] = _norm_value(v)
     return out
 
 
@@ -273,6 +276,7 @@ class CompiledStatement:
         "conditions",
         "condition_keys",
         "matched",
+        "check",
         "actions",
         "not_action",
         "statement",
@@ -326,6 +330,40 @@ class CompiledStatement:
         self.matched = MatchedStatement(
             policy_id, source_type, st.index, st.sid, st.effect.value, category
         )
+        self.check = _make_check(self.resource_match, self.conditions)
+
+
+Check = Callable[[str, Mapping[str, Any]], bool]
+
+
+def _always(resource: str, ctx: Mapping[str, Any]) -> bool:
+    return True
+
+
+def _make_check(rm: Check | None, conds: tuple[Callable[[Mapping[str, Any]], bool], ...]) -> Check:
+    """One closure: resource element and every condition (the action already matched)."""
+    if rm is None:
+        rm = _always
+    if not conds:
+        return rm
+    if len(conds) == 1:
+        c0 = conds[0]
+        if rm is _always:
+            return lambda r, ctx: c0(ctx)
+        return lambda r, ctx: rm(r, ctx) and c0(ctx)
+    if len(conds) == 2:
+        c0, c1 = conds
+        return lambda r, ctx: rm(r, ctx) and c0(ctx) and c1(ctx)
+
+    def check(r: str, ctx: Mapping[str, Any]) -> bool:
+        if not rm(r, ctx):
+            return False
+        for c in conds:  # noqa: SIM110 - hot path
+            if not c(ctx):
+                return False
+        return True
+
+    return check
 
 
 def _compile_resources(
@@ -372,6 +410,7 @@ class CompiledPolicy:
         "_by_service",
         "_catch_all",
         "_cache",
+        "_fast",
         "__weakref__",
     )
 
@@ -416,6 +455,16 @@ class CompiledPolicy:
         self._cache: dict[
             str, tuple[tuple[CompiledStatement, ...], tuple[CompiledStatement, ...]]
         ] = {}
+        # the same, as (check, matched) pairs for the hot loop
+        self._fast: dict[str, tuple[tuple[tuple[Check, MatchedStatement], ...], ...]] = {}
+
+    def checks(self, action: str) -> tuple[tuple[tuple[Check, MatchedStatement], ...], ...]:
+        """(deny, allow) pairs of (check, matched) for ``action`` (lower-cased)."""
+        hit = self._fast.get(action)
+        if hit is None:
+            self.candidates(action)
+            hit = self._fast[action]
+        return hit
 
     def candidates(
         self, action: str
@@ -434,6 +483,13 @@ class CompiledPolicy:
             (cs for cs in pool.values() if cs.action_match(action)), key=lambda cs: cs.index
         )
         result = (tuple(cs for cs in chosen if cs.deny), tuple(cs for cs in chosen if not cs.deny))
+        fast = (
+            tuple((cs.check, cs.matched) for cs in result[0]),
+            tuple((cs.check, cs.matched) for cs in result[1]),
+        )
+        if len(self._fast) >= _CANDIDATE_CACHE_MAX:
+            self._fast.clear()
+        self._fast[action] = fast
         if len(self._cache) >= _CANDIDATE_CACHE_MAX:
             self._cache.clear()
         self._cache[action] = result
@@ -538,13 +594,6 @@ class PolicySet:
 _NON_CALLERS = frozenset({"service", "federated", "anonymous"})
 
 
-def _conditions_hold(cs: CompiledStatement, ctx: Mapping[str, Any]) -> bool:
-    for c in cs.conditions:  # noqa: SIM110 - hot path
-        if not c(ctx):
-            return False
-    return True
-
-
 def _scan(
     policies: Sequence[CompiledPolicy],
     action: str,
@@ -555,15 +604,14 @@ def _scan(
     """Append applying Deny statements to ``denies``; return applying Allow statements."""
     allows: list[MatchedStatement] = []
     for cp in policies:
-        d, a = cp.candidates(action)
-        for cs in d:
-            rm = cs.resource_match
-            if (rm is None or rm(resource, ctx)) and _conditions_hold(cs, ctx):
-                denies.append(cs.matched)
-        for cs in a:
-            rm = cs.resource_match
-            if (rm is None or rm(resource, ctx)) and _conditions_hold(cs, ctx):
-                allows.append(cs.matched)
+        hit = cp._fast.get(action)
+        d, a = hit if hit is not None else cp.checks(action)
+        for check, ms in d:
+            if check(resource, ctx):
+                denies.append(ms)
+        for check, ms in a:
+            if check(resource, ctx):
+                allows.append(ms)
     return allows
 
 
@@ -584,8 +632,7 @@ def _scan_resource(
             cls = pm(pinfo, ctx) if pm is not None else m.DIRECT
             if cls is None:
                 continue
-            rm = cs.resource_match
-            if (rm is None or rm(resource, ctx)) and _conditions_hold(cs, ctx):
+            if cs.check(resource, ctx):
                 if deny:
                     denies.append(cs.matched)
                 else:

@@ -19,8 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 
-from rolegate import arn as arnlib
-from rolegate.policy.variables import Literal, Template, Var, resolve
+from rolegate.policy.variables import Literal, Template, Var, var_value
 
 __all__ = [
     "Matcher",
@@ -117,22 +116,66 @@ def compile_glob(pattern: str, *, arn_mode: bool = False) -> Matcher:
 ContextMatcher = Callable[[str, Mapping[str, object]], bool]
 
 
+_RESOLVED_CACHE_MAX = 256
+
+
 def compile_template(template: Template, *, arn_mode: bool) -> ContextMatcher:
     """``match(value, ctx)`` for a template that may hold variables.
 
-    An unresolved variable makes the template match nothing.
+    An unresolved variable makes the template match nothing. Matchers for
+    resolved templates are cached per tuple of variable values (bounded), so a
+    principal's repeated requests never rebuild a pattern.
     """
-    if not any(isinstance(p, Var) for p in template):
+    variables = [p for p in template if isinstance(p, Var)]
+    if not variables:
         m = _static_matcher(template, arn_mode=arn_mode)
         return lambda s, ctx, _m=m: _m(s)
+    cache: dict[object, Matcher] = {}
+
+    def build(key: object) -> Matcher:
+        resolved = _substitute(template, key if isinstance(key, tuple) else (key,))  # type: ignore[arg-type]
+        if len(cache) >= _RESOLVED_CACHE_MAX:
+            cache.clear()
+        f = cache[key] = _static_matcher(resolved, arn_mode=arn_mode)
+        return f
+
+    if len(variables) == 1:
+        var = variables[0]
+        vkey = var.key
+
+        def match_one(s: str, ctx: Mapping[str, object]) -> bool:
+            v = ctx.get(vkey)
+            if v.__class__ is not str:
+                v = var_value(var, ctx)
+                if v is None:
+                    return False
+            f = cache.get(v)
+            if f is None:
+                f = build(v)
+            return f(s)
+
+        return match_one
 
     def match(s: str, ctx: Mapping[str, object]) -> bool:
-        resolved = resolve(template, ctx)
-        if resolved is None:
-            return False
-        return _compiled(template_regex(resolved, arn_mode=arn_mode)).fullmatch(s) is not None
+        values = []
+        for var in variables:
+            v = var_value(var, ctx)
+            if v is None:
+                return False
+            values.append(v)
+        key = tuple(values)
+        f = cache.get(key)
+        if f is None:
+            f = build(key)
+        return f(s)
 
     return match
+
+
+def _substitute(template: Template, values: tuple[str, ...]) -> Template:
+    """Replace the template's variables, in order, by Literal values."""
+    it = iter(values)
+    return tuple(Literal(next(it)) if isinstance(p, Var) else p for p in template)
 
 
 # --- actions ---------------------------------------------------------------
@@ -183,17 +226,25 @@ def principal_info(
     principal: str, account: str | None, role_arn: str | None, ctx: Mapping[str, object]
 ) -> PrincipalInfo:
     """Classify ``principal``: root, user, assumed-role, federated-user, role, federated, service, anonymous."""
-    a = arnlib.try_parse(principal)
-    if a is None:
+    pa = ctx.get("aws:principalarn")
+    return _principal_info(principal, account, role_arn, pa if isinstance(pa, str) else None)
+
+
+@lru_cache(maxsize=4096)
+def _principal_info(
+    principal: str, account: str | None, role_arn: str | None, principal_arn: str | None
+) -> PrincipalInfo:
+    parts = principal.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not parts[1] or not parts[2]:
         if principal in ("*", "anonymous", ""):
             return PrincipalInfo(principal, "anonymous", account, "aws", None, None)
         return PrincipalInfo(principal, "service", account, "aws", None, None)
-    acct = account or a.account or None
-    res = a.resource
+    _, partition, service, _, arn_account, res = parts
+    acct = account or arn_account or None
     kind = "other"
     rname = None
     rarn = None
-    if a.service == "iam":
+    if service == "iam":
         if res == "root":
             kind = "root"
         elif res.startswith("user/"):
@@ -204,19 +255,17 @@ def principal_info(
             rname = res.rsplit("/", 1)[-1]
         elif res.startswith(("saml-provider/", "oidc-provider/")):
             kind = "federated"
-    elif a.service == "sts":
+    elif service == "sts":
         if res.startswith("assumed-role/"):
             kind = "assumed-role"
-            parts = res.split("/")
-            rname = parts[1] if len(parts) > 1 else None
+            bits = res.split("/")
+            rname = bits[1] if len(bits) > 1 else None
             if role_arn:
                 rarn = role_arn
-            else:
-                pa = ctx.get("aws:principalarn")
-                if isinstance(pa, str) and ":role/" in pa:
-                    rarn = pa
-                elif rname:
-                    rarn = f"arn:{a.partition}:iam::{a.account}:role/{rname}"
+            elif principal_arn is not None and ":role/" in principal_arn:
+                rarn = principal_arn
+            elif rname:
+                rarn = f"arn:{partition}:iam::{arn_account}:role/{rname}"
         elif res.startswith("federated-user/"):
             kind = "federated-user"
-    return PrincipalInfo(principal, kind, acct, a.partition, rarn, rname)
+    return PrincipalInfo(principal, kind, acct, partition, rarn, rname)
