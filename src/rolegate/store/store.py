@@ -701,16 +701,18 @@ class Store:
 
     def _check_master_key(self) -> None:
         """Refuse to run with a master key other than the one the data was sealed with."""
-        canary = self._sealer.encrypt(_MASTER_CHECK_PLAIN, context=b"meta")
-        with self._engine.begin() as conn:
-            conn.execute(
-                self._insert(t.meta)
-                .values(key=_MASTER_CHECK_KEY, value=canary)
-                .on_conflict_do_nothing(index_elements=[t.meta.c.key])
-            )
-            stored = conn.execute(
-                select(t.meta.c.value).where(t.meta.c.key == _MASTER_CHECK_KEY)
-            ).scalar_one()
+        query = select(t.meta.c.value).where(t.meta.c.key == _MASTER_CHECK_KEY)
+        with self._read() as conn:
+            stored = conn.execute(query).scalar()
+        if stored is None:  # first start: record ours (the first starter wins)
+            canary = self._sealer.encrypt(_MASTER_CHECK_PLAIN, context=b"meta")
+            with self._engine.begin() as conn:
+                conn.execute(
+                    self._insert(t.meta)
+                    .values(key=_MASTER_CHECK_KEY, value=canary)
+                    .on_conflict_do_nothing(index_elements=[t.meta.c.key])
+                )
+                stored = conn.execute(query).scalar_one()
         try:
             self._sealer.decrypt(stored, context=b"meta")
         except DecryptionError as exc:
