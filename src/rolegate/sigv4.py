@@ -448,7 +448,8 @@ def string_to_sign(canonical: str, amz_date: str, scope: str) -> str:
 
 
 def _hmac(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
+    # hmac.digest is the one-shot C path: about half the cost of hmac.new().digest().
+    return hmac.digest(key, msg.encode("utf-8"), "sha256")
 
 
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
@@ -591,6 +592,6 @@ def verify(
         key = key_cache.get(secret_access_key, auth.date, auth.region, auth.service)
     else:
         key = signing_key(secret_access_key, auth.date, auth.region, auth.service)
-    expected = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    expected = hmac.digest(key, to_sign.encode("utf-8"), "sha256").hex()
     if not hmac.compare_digest(expected.encode(), auth.signature.encode("utf-8", "replace")):
         raise SignatureDoesNotMatch(_MISMATCH)
