@@ -331,3 +331,17 @@ def test_request_parameters_recorded_without_assertion(world: World, idp: TestId
     text = json.dumps(event)
     assert params["SAMLAssertion"] not in text
     assert base64.b64decode(params["SAMLAssertion"])  # still the caller's input
+
+
+def test_idp_reported_failure_is_idp_rejected_claim(world: World, idp: TestIdP) -> None:
+    from lxml import etree
+
+    from rolegate.errors import IDPRejectedClaim
+
+    root = etree.fromstring(idp.response_xml(ROLE, PROVIDER, "alice").encode())
+    ns = {"samlp": "urn:oasis:names:tc:SAML:2.0:protocol"}
+    root.find("samlp:Status/samlp:StatusCode", ns).set(
+        "Value", "urn:oasis:names:tc:SAML:2.0:status:Responder"
+    )
+    with pytest.raises(IDPRejectedClaim):
+        assume(world, base64.b64encode(etree.tostring(root)).decode())
