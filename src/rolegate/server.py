@@ -15,7 +15,6 @@ import logging
 import os
 import secrets
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -36,6 +35,7 @@ from rolegate.errors import (
     MissingAuthenticationToken,
     SignatureDoesNotMatch,
 )
+from rolegate.requestid import new_uuid
 
 log = logging.getLogger("rolegate.server")
 
@@ -145,6 +145,7 @@ class RolegateApp:
         self.settings = settings or Settings.from_env()
         self.state = state
         self.handlers = _load_handlers()
+        self._trust_proxy = os.environ.get("ROLEGATE_TRUST_PROXY") == "1"
         self._pool = ThreadPoolExecutor(max_workers=int(os.environ.get("ROLEGATE_THREADS", "16")))
 
     # -- ASGI ---------------------------------------------------------------
@@ -224,7 +225,7 @@ class RolegateApp:
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         state = self.state
         assert state is not None
-        request_id = str(uuid.uuid4())
+        request_id = new_uuid()
         now = state.now()
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
         hmap: dict[str, str] = {}
@@ -239,7 +240,7 @@ class RolegateApp:
             now=now,
             region="us-east-1",
             source_ip=hmap.get("x-forwarded-for", client[0]).split(",")[0].strip()
-            if os.environ.get("ROLEGATE_TRUST_PROXY") == "1"
+            if self._trust_proxy
             else client[0],
             user_agent=hmap.get("user-agent", ""),
             store=state.store,
@@ -274,7 +275,9 @@ class RolegateApp:
                 ctx.service = _VERSIONS.get(flat.get("Version", ""), "sts")
             req = sigv4.HttpRequest(
                 method=method,
-                path=raw_path.decode("utf-8", "surrogateescape") if isinstance(raw_path, bytes) else raw_path,
+                path=raw_path.decode("utf-8", "surrogateescape")
+                if isinstance(raw_path, bytes)
+                else raw_path,
                 query=query,
                 headers=tuple(headers),
                 body=body,

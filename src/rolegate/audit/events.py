@@ -8,12 +8,12 @@ and ``responseElements`` come only from what a handler put in
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from rolegate.context import CallContext
+from rolegate.requestid import new_uuid
 
 EVENT_VERSION = "1.08"
 
@@ -43,6 +43,20 @@ _SOURCES = {
 
 def _lower_first(name: str) -> str:
     return name[:1].lower() + name[1:]
+
+
+_TS_CACHE: dict[int, str] = {}
+
+
+def _ts(t: datetime) -> str:
+    """ISO 8601 seconds; formatted once per second (strftime showed in profiles)."""
+    key = int(t.timestamp())
+    out = _TS_CACHE.get(key)
+    if out is None:
+        if len(_TS_CACHE) > 64:
+            _TS_CACHE.clear()
+        out = _TS_CACHE[key] = t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return out
 
 
 def _jsonable(value: Any) -> Any:
@@ -123,7 +137,7 @@ def build_events(
     base: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
         "userIdentity": ident,
-        "eventTime": event_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventTime": _ts(event_time),
         "eventSource": _SOURCES.get(ctx.service, f"{ctx.service}.amazonaws.com"),
         "eventName": ctx.action or "Unknown",
         "awsRegion": ctx.region or "us-east-1",
@@ -132,7 +146,7 @@ def build_events(
         "requestParameters": request_parameters(params),
         "responseElements": None if error else _jsonable_or_none(ctx.audit_response),
         "requestID": ctx.request_id,
-        "eventID": str(uuid.uuid4()),
+        "eventID": new_uuid(),
         "readOnly": (ctx.action or "").startswith(_READ_ONLY_PREFIXES),
         "eventType": "AwsApiCall",
         "managementEvent": True,
@@ -148,11 +162,11 @@ def build_events(
     if not recipients:
         base["recipientAccountId"] = ctx.audit_extra.get("recipient_account") or home or "unknown"
         return [base]
-    shared = str(uuid.uuid4())
+    shared = new_uuid()
     out = []
     for i, acct in enumerate(dict.fromkeys(recipients)):
         ev = dict(base)
-        ev["eventID"] = base["eventID"] if i == 0 else str(uuid.uuid4())
+        ev["eventID"] = base["eventID"] if i == 0 else new_uuid()
         ev["recipientAccountId"] = acct
         ev["sharedEventID"] = shared
         if acct != home and ctx.principal is not None:

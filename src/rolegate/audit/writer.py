@@ -1,21 +1,22 @@
-"""The audit writer: a bounded in-process queue drained by one background
+"""The audit writer: a bounded in-process buffer drained by one background
 thread that commits events in batches (DESIGN.md performance budget).
 
-A full queue makes ``submit`` wait rather than drop: nothing acknowledged is
-lost. ``close`` drains the queue before returning.
+``submit`` appends under a lock and wakes the writer only when a batch is
+full: a wake-up per event cost more than building the event. The writer
+otherwise drains every ``linger`` seconds. A full buffer makes ``submit``
+wait rather than drop (nothing acknowledged is lost); ``close`` drains
+everything before returning.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
 log = logging.getLogger("rolegate.audit")
-
-_STOP = object()
 
 
 class AuditWriter:
@@ -23,55 +24,72 @@ class AuditWriter:
         self, store: Any, *, max_queue: int = 20000, batch: int = 500, linger: float = 0.05
     ):
         self._store = store
-        self._q: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
+        self._buf: list[dict[str, Any]] = []
+        self._max = max_queue
         self._batch = batch
         self._linger = linger
-        self._thread = threading.Thread(target=self._run, name="rolegate-audit", daemon=True)
-        self._flushed = threading.Condition()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._room = threading.Condition(self._lock)
+        self._written_cv = threading.Condition()
         self._submitted = 0
         self._written = 0
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="rolegate-audit", daemon=True)
         self._thread.start()
 
     def submit(self, events: Iterable[dict[str, Any]]) -> None:
-        for ev in events:
-            self._q.put(ev)  # blocks when full: back-pressure, never loss
-            self._submitted += 1
+        with self._lock:
+            while len(self._buf) >= self._max and not self._closing:
+                self._wake.set()
+                self._room.wait(timeout=1.0)  # back-pressure, never loss
+            for ev in events:
+                self._buf.append(ev)
+                self._submitted += 1
+            full = len(self._buf) >= self._batch
+        if full:
+            self._wake.set()
 
     def flush(self, timeout: float = 10.0) -> None:
         target = self._submitted
-        with self._flushed:
-            self._flushed.wait_for(lambda: self._written >= target, timeout=timeout)
+        self._wake.set()
+        with self._written_cv:
+            self._written_cv.wait_for(lambda: self._written >= target, timeout=timeout)
 
     def close(self) -> None:
-        self._q.put(_STOP)
-        self._thread.join(timeout=30)
+        with self._lock:
+            self._closing = True
+        self._wake.set()
+        self._thread.join(timeout=60)
+
+    def _take(self) -> list[dict[str, Any]]:
+        with self._lock:
+            out, self._buf = self._buf, []
+            self._room.notify_all()
+        return out
 
     def _run(self) -> None:
-        stop = False
-        while not stop:
-            first = self._q.get()
-            if first is _STOP:
-                break
-            batch = [first]
-            while len(batch) < self._batch:
-                try:
-                    ev = self._q.get(timeout=self._linger if len(batch) < 2 else 0.005)
-                except queue.Empty:
-                    break
-                if ev is _STOP:
-                    stop = True
-                    break
-                batch.append(ev)
-            self._write(batch)
+        while True:
+            self._wake.wait(timeout=self._linger)
+            self._wake.clear()
+            batch = self._take()
+            for i in range(0, len(batch), self._batch):
+                self._write(batch[i : i + self._batch])
+            if self._closing:
+                rest = self._take()
+                for i in range(0, len(rest), self._batch):
+                    self._write(rest[i : i + self._batch])
+                if not rest:
+                    return
 
     def _write(self, batch: list[dict[str, Any]]) -> None:
-        for attempt in range(5):
+        for attempt in range(10):
             try:
                 self._store.append_events(batch)
                 break
             except Exception:  # the store may be briefly unavailable; retry, then log
                 log.exception("audit batch write failed (attempt %d)", attempt + 1)
-                threading.Event().wait(0.2 * (attempt + 1))
-        with self._flushed:
+                time.sleep(min(2.0, 0.2 * (attempt + 1)))
+        with self._written_cv:
             self._written += len(batch)
-            self._flushed.notify_all()
+            self._written_cv.notify_all()
