@@ -239,3 +239,30 @@ def test_not_principal_session_needs_account_role_and_session():
     # the user alone, without its account: still denied
     res = doc(stmt(Principal="*"), stmt("Deny", NotPrincipal={"AWS": USER}))
     assert decide(pset(resource=res), principal=USER, resource=BUCKET) == "explicitDeny"
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.text(st.sampled_from(list("ab*?:")), max_size=12),
+    st.text(st.sampled_from(list("ab:")), max_size=12),
+)
+def test_linear_glob_matches_simple_reference_dense_stars(pattern, s):
+    assert compile_glob(pattern)(s) is simple_match(pattern, s)
+    assert compile_glob(pattern, arn_mode=True)(s) is arn_simple(pattern, s)
+
+
+def test_no_catastrophic_backtracking():
+    import time
+
+    hostile = "*a" * 40 + "*b"
+    value = "a" * 20000
+    t0 = time.perf_counter()
+    assert not compile_glob(hostile)(value)
+    assert not compile_glob("arn:aws:s3:::" + hostile, arn_mode=True)("arn:aws:s3:::" + value)
+    # through a policy: Resource and StringLike
+    d = doc(stmt(resource="arn:aws:s3:::" + hostile, Condition={"StringLike": {"k": hostile}}))
+    from rolegate.policy import Request, evaluate
+
+    req = Request(USER, "s3:GetObject", "arn:aws:s3:::" + value, {"k": value})
+    assert evaluate(pset([d]), req).decision == "implicitDeny"
+    assert time.perf_counter() - t0 < 2.0

@@ -53,8 +53,16 @@ def count_colons(template: Template) -> int:
 
 
 def template_regex(template: Template, *, arn_mode: bool) -> str:
-    """Regex source for a resolved template (no Var pieces)."""
-    out: list[str] = []
+    """Regex source for a resolved template (no Var pieces).
+
+    Linear-time by construction: every ``*`` but the last becomes an atomic
+    lazy group ``(?>.*?piece)`` that commits to the leftmost occurrence of the
+    piece that follows it. For globs that is exactly right (an earlier match
+    only leaves more text for the rest), and it rules out the catastrophic
+    backtracking of ``.*a.*a.*a...`` - policies, session policies included,
+    come from callers.
+    """
+    tokens: list[tuple[str, str]] = []  # ("lit", regex) | ("?", class) | ("*", class)
     colons = 0
     segmented = arn_mode and count_colons(template) >= 5
     for piece in template:
@@ -63,16 +71,37 @@ def template_regex(template: Template, *, arn_mode: bool) -> str:
         literal = isinstance(piece, Literal)
         text = piece.text if literal else piece
         for ch in text:
-            in_segment = segmented and colons < 5
+            cls = "[^:]" if segmented and colons < 5 else "."
             if ch == ":":
                 colons += 1
-                out.append(":")
+                tokens.append(("lit", ":"))
             elif not literal and ch == "*":
-                out.append("[^:]*" if in_segment else ".*")
+                if tokens and tokens[-1] == ("*", cls):
+                    continue  # ** == *
+                tokens.append(("*", cls))
             elif not literal and ch == "?":
-                out.append("[^:]" if in_segment else ".")
+                tokens.append(("?", cls))
             else:
-                out.append(re.escape(ch))
+                tokens.append(("lit", re.escape(ch)))
+    last_star = max((i for i, t in enumerate(tokens) if t[0] == "*"), default=-1)
+    out: list[str] = []
+    open_group = False
+    for i, (kind, value) in enumerate(tokens):
+        if kind == "*":
+            if open_group:
+                out.append(")")
+                open_group = False
+            if i == last_star:
+                out.append(value + "*")
+            else:
+                out.append("(?>" + value + "*?")
+                open_group = True
+        elif kind == "?":
+            out.append(value)
+        else:
+            out.append(value)
+    if open_group:  # pragma: no cover - the last star never opens a group
+        out.append(")")
     return "".join(out)
 
 
