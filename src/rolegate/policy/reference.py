@@ -4,8 +4,9 @@ This is the specification the fast evaluator (:mod:`rolegate.policy.evaluate`)
 is checked against by a property test (STYLE.md §4, after cedar-spec). It is
 deliberately plain: no compilation, no indexing, no caching; every statement
 of every policy is examined on every call, and wildcard matching is a
-recursive function. Only the value parsers (numbers, dates, IPs, base64) are
-shared with the fast path.
+recursive function (exponential in the number of ``*`` - an oracle for tests,
+never for serving). Only the value parsers (numbers, dates, IPs, base64) and
+context normalisation are shared with the fast path.
 
 Sources: IAM User Guide, "Policy evaluation logic" (and "Determining whether a
 request is allowed or denied within an account", "Cross-account policy
