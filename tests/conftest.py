@@ -26,3 +26,32 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.fixture(scope="session")
 def testdata() -> Path:
     return TESTDATA
+
+
+def open_test_store(tmp_path: Path, **kw: object):  # type: ignore[no-untyped-def]
+    """A Store for a test: PostgreSQL (a fresh schema, dropped on close) when
+    ``ROLEGATE_TEST_DATABASE_URL`` is set, else SQLite in ``tmp_path``.
+
+    Handler-level tests open their stores through this, so CI's PostgreSQL
+    pass runs them against PostgreSQL too."""
+    import secrets
+
+    from rolegate.store import Store
+
+    url = os.environ.get("ROLEGATE_TEST_DATABASE_URL")
+    if not url:
+        return Store.open(data_dir=tmp_path, database_url=None, **kw)
+    schema = "rg_t_" + secrets.token_hex(5)
+    store = Store.open(data_dir=tmp_path, database_url=url, schema=schema, **kw)
+    close = store.close
+
+    def close_and_drop() -> None:
+        close()
+        import psycopg
+
+        plain = url.replace("postgresql+psycopg://", "postgresql://").split("?")[0]
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+    store.close = close_and_drop  # type: ignore[method-assign]
+    return store

@@ -25,6 +25,7 @@ from rolegate.errors import (
 )
 from rolegate.federation.handlers import HANDLERS
 from rolegate.federation.jwks import JwksCache
+from tests.conftest import open_test_store
 from tests.federation.oidc_issuer import OidcIssuer
 from tests.sts.conftest import A, B, World, allow, doc
 
@@ -60,9 +61,8 @@ def world(tmp_path: Path, issuer: OidcIssuer) -> Iterator[World]:
     from rolegate import tokens
     from rolegate.appstate import AppState, Settings
     from rolegate.iam.aws_managed import ensure_aws_managed_policies
-    from rolegate.store import Store
 
-    store = Store.open(data_dir=tmp_path, database_url=None)
+    store = open_test_store(tmp_path)
     with store.transaction() as tx:
         tx.create_account(A, "main", "main@example.com")
         tx.create_account(B, "other", "other@example.com")

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from rolegate.context import CallContext, Principal
+from tests.conftest import open_test_store
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"
@@ -114,9 +115,8 @@ class Iam:
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Any]:
     from rolegate.iam.aws_managed import ensure_aws_managed_policies
-    from rolegate.store import Store
 
-    s = Store.open(data_dir=tmp_path, database_url=None)
+    s = open_test_store(tmp_path)
     with s.transaction() as tx:
         tx.create_account(ACCOUNT, "main", "main@example.com")
         tx.create_account(OTHER_ACCOUNT, "other", "other@example.com")

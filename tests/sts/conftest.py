@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from rolegate.context import CallContext, Principal
+from tests.conftest import open_test_store
 
 A = "123456789012"
 B = "210987654321"
@@ -189,9 +190,8 @@ def world(tmp_path: Path) -> Iterator[World]:
     from rolegate import tokens
     from rolegate.appstate import AppState, Settings
     from rolegate.iam.aws_managed import ensure_aws_managed_policies
-    from rolegate.store import Store
 
-    store = Store.open(data_dir=tmp_path, database_url=None)
+    store = open_test_store(tmp_path)
     with store.transaction() as tx:
         tx.create_account(A, "main", "main@example.com")
         tx.create_account(B, "other", "other@example.com")
