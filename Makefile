@@ -21,10 +21,13 @@ DATA ?= ./data
 run: $(STAMP)
 	$(BIN)/rolegate run-local --data-dir $(DATA) --host $(HOST) --port $(PORT)
 
-# The whole suite. ROLEGATE_TEST_DATABASE_URL, when set, makes the store and
-# e2e tests run against that database (CI sets it to the local PostgreSQL).
+# The whole suite (or TESTS=paths). ROLEGATE_TEST_DATABASE_URL, when set,
+# makes every test that opens a store or starts a server use that database
+# (CI sets it to the local PostgreSQL).
+TESTS ?=
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(TESTS)
 
 bench: $(STAMP)
 	@mkdir -p bench/results

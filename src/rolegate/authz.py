@@ -168,16 +168,19 @@ def denial_message(ctx: CallContext, action: str, resource: str, result: Any) ->
     head = f"User: {who} is not authorized to perform: {action} on resource: {resource}"
     if decision_of(result) == "explicitDeny":
         where = "an identity-based policy"
+        wheres = {
+            "session": "a session policy",
+            "boundary": "a permissions boundary",
+            "resource": "a resource-based policy",
+            "scp": "a service control policy",
+        }
         for m in getattr(result, "matched", ()):
-            st = getattr(m, "source_type", "")
-            if st == "session":
-                where = "a session policy"
-            elif st == "boundary":
-                where = "a permissions boundary"
-            elif st == "resource":
-                where = "a resource-based policy"
+            if m.effect == "Deny" and m.category in wheres:
+                where = wheres[m.category]
         return f"{head} with an explicit deny in {where}"
     reason = getattr(result, "reason", None)
+    if reason == "scp":
+        return f"{head} because no service control policy allows the {action} action"
     if reason == "boundary":
         return f"{head} because no permissions boundary allows the {action} action"
     if reason == "session":
