@@ -58,6 +58,7 @@ class CallContext:
     user_agent: str
     store: Any  # rolegate.store.Store
     app: Any = None  # server state: key ring, caches, settings
+    secure: bool = False  # arrived over TLS (aws:SecureTransport)
     authorize_fn: AuthorizeFn | None = None
     # Filled in by handlers for the audit record (CloudTrail requestParameters
     # / responseElements / resources); secrets never go here.

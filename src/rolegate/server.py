@@ -246,6 +246,7 @@ class RolegateApp:
             store=state.store,
             app=state,
             authorize_fn=authz.authorize,
+            secure=scope.get("scheme") == "https",
         )
         params: dict[str, Any] | None = None
         error: tuple[str, str] | None = None
