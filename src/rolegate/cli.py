@@ -62,6 +62,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         http="httptools",
         loop="uvloop",
         timeout_keep_alive=30,
+        timeout_graceful_shutdown=10,
     )
     if args.tls_cert:
         kwargs.update(ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key)
