@@ -299,7 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:  # `rolegate ... | head`: the reader left, not an error of ours
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
