@@ -265,13 +265,17 @@ def _cli_env(server: Server, creds: dict, profile_config: str) -> dict:
 
 
 def test_cross_account_via_organizations(server: Server, alice: dict) -> None:
-    org = server.client("organizations")
-    org.create_organization(FeatureSet="ALL")
-    status = org.create_account(Email="prod@example.com", AccountName="prod")["CreateAccountStatus"]
-    st = org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
+    # Made the way a user would: with the AWS CLI.
+    server.aws("organizations", "create-organization", "--feature-set", "ALL")
+    status = json.loads(server.aws("organizations", "create-account", "--email", "prod@example.com",
+                                   "--account-name", "prod").stdout)["CreateAccountStatus"]
+    st = json.loads(server.aws("organizations", "describe-create-account-status",
+                               "--create-account-request-id", status["Id"]).stdout)["CreateAccountStatus"]
     assert st["State"] == "SUCCEEDED"
     new_acct = st["AccountId"]
+    org = server.client("organizations")
     assert new_acct in {a["Id"] for a in org.list_accounts()["Accounts"]}
+    assert org.describe_account(AccountId=new_acct)["Account"]["Name"] == "prod"
     role_arn = f"arn:aws:iam::{new_acct}:role/OrganizationAccountAccessRole"
     admin_sts = server.client("sts")
     c = admin_sts.assume_role(RoleArn=role_arn, RoleSessionName="ops")["Credentials"]
