@@ -4,8 +4,13 @@ IAM state is read on every request and written rarely, so reads are served
 from dictionaries and the database sees only writes and misses.
 
 Invalidation:
-- Local writes: a committed transaction drops the views of every account it
-  wrote (``invalidate``), before ``transaction()`` returns to the caller.
+- Local writes: a committed transaction evicts exactly the entries it wrote
+  (``apply_local_write`` with its ``Touched`` record), before
+  ``transaction()`` returns to the caller. The generation bump returns the
+  new value; if it is exactly one past the view's, no other process wrote
+  in between, so the rest of the view is still current and is re-filed under
+  the new generation. Otherwise (or if the commit failed) the whole view is
+  dropped, as before.
 - Other processes' writes: every write transaction also bumps the account's
   row in ``generations``. A view remembers the generation it was built
   under and re-reads that row when it is older than ``ttl`` seconds; a
@@ -17,8 +22,11 @@ Why this cannot cache stale data forever: a view's generation is always read
 *before* any data is loaded into it, so cached data is never older than the
 generation it is filed under; a write that lands between the two reads makes
 the next check see a new generation and drop the view. A load that raced a
-local invalidation is discarded, because fills only go into the view object
-they started from (``fill`` checks identity under the lock).
+local invalidation is discarded: fills only go into the view object they
+started from, and only if no local eviction happened since the loader read
+``view.epoch`` (before its query). Evictions run after the commit, so a fill
+that read pre-commit data either lands before the eviction (and is evicted)
+or after it (and is refused).
 
 The hot path (a fresh view and a hit) is one ``time.monotonic()`` and two
 dict lookups, without taking the lock.
@@ -47,6 +55,7 @@ class View:
         "by_id",
         "checked",
         "entities",
+        "epoch",
         "gen",
         "keys",
         "links_from",
@@ -58,6 +67,7 @@ class View:
         self.account_id = account_id
         self.gen = gen
         self.checked = checked
+        self.epoch = 0  # bumped by every local eviction; see ``fill``
         self.entities: dict[tuple[str, str], Any] = {}
         self.by_id: dict[str, Any] = {}
         self.lists: dict[tuple[str, str], tuple[Any, ...]] = {}
@@ -65,6 +75,62 @@ class View:
         self.links_to: dict[tuple[str, str], tuple[str, ...]] = {}
         self.keys: dict[str, Any] = {}
         self.account: Any = MISSING
+
+
+class Touched:
+    """What one transaction wrote in one account: the cache entries to evict."""
+
+    __slots__ = (
+        "account",
+        "all_keys",
+        "entities",
+        "ids",
+        "keys",
+        "kinds",
+        "links_from",
+        "links_to",
+        "rels",
+    )
+
+    def __init__(self) -> None:
+        self.entities: set[tuple[str, str]] = set()  # (kind, name_key)
+        self.ids: set[str] = set()  # entity ids
+        self.kinds: set[str] = set()  # kinds whose lists changed
+        self.links_from: set[tuple[str, str]] = set()  # (rel, a)
+        self.links_to: set[tuple[str, str]] = set()  # (rel, b)
+        self.rels: set[str] = set()  # every link of these rels
+        self.keys: set[str] = set()  # access key ids
+        self.all_keys = False  # e.g. a user rename rewrote its keys' user names
+        self.account = False
+
+    def entity(self, kind: str, name_key: str, entity_id: str) -> None:
+        self.entities.add((kind, name_key))
+        self.ids.add(entity_id)
+        self.kinds.add(kind)
+
+    def evict_from(self, v: View) -> None:
+        for k in self.entities:
+            v.entities.pop(k, None)
+        for i in self.ids:
+            v.by_id.pop(i, None)
+        if self.kinds and v.lists:
+            for lk in [lk for lk in v.lists if lk[0] in self.kinds]:
+                del v.lists[lk]
+        for k in self.links_from:
+            v.links_from.pop(k, None)
+        for k in self.links_to:
+            v.links_to.pop(k, None)
+        if self.rels:
+            for links in (v.links_from, v.links_to):
+                for lk in [lk for lk in links if lk[0] in self.rels]:
+                    del links[lk]
+        if self.all_keys:
+            v.keys.clear()
+        else:
+            for akid in self.keys:
+                v.keys.pop(akid, None)
+        if self.account:
+            v.account = MISSING
 
 
 class ReadCache:
@@ -101,20 +167,38 @@ class ReadCache:
             self._views[account_id] = nv
             return nv
 
-    def fill(self, view: View, slot: str, key: Any, value: Any) -> None:
+    def fill(self, view: View, slot: str, key: Any, value: Any, epoch: int) -> None:
+        """Cache ``value``, loaded after reading ``epoch = view.epoch``."""
         with self._lock:
-            if self._views.get(view.account_id) is view:
+            if self._views.get(view.account_id) is view and view.epoch == epoch:
                 getattr(view, slot)[key] = value
 
-    def fill_account(self, view: View, value: Any) -> None:
+    def fill_account(self, view: View, value: Any, epoch: int) -> None:
         with self._lock:
-            if self._views.get(view.account_id) is view:
+            if self._views.get(view.account_id) is view and view.epoch == epoch:
                 view.account = value
 
     def invalidate(self, account_ids: Iterable[str]) -> None:
         with self._lock:
             for account_id in account_ids:
                 self._views.pop(account_id, None)
+
+    def apply_local_write(self, account_id: str, gen_after: int, touched: Touched) -> None:
+        """A local transaction that bumped ``account_id`` to ``gen_after`` committed.
+
+        Evict what it wrote if the view is exactly one generation behind
+        (only our write happened since it was built); else drop the view.
+        """
+        with self._lock:
+            v = self._views.get(account_id)
+            if v is None:
+                return
+            if v.gen != gen_after - 1:
+                del self._views[account_id]
+                return
+            touched.evict_from(v)
+            v.gen = gen_after
+            v.epoch += 1
 
     def clear(self) -> None:
         with self._lock:

@@ -35,7 +35,8 @@ from rolegate.errors import ConcurrentModification, EntityAlreadyExists
 
 from . import migrate
 from . import schema as t
-from .cache import MISSING, ReadCache
+from . import statements as q
+from .cache import MISSING, ReadCache, Touched
 from .crypto import DecryptionError, MasterKeyError, Sealer, load_master_key
 from .engine import (
     check_schema_name,
@@ -193,16 +194,19 @@ def _account(row: Row[Any], *, frozen: bool) -> dict[str, Any]:
 class Transaction:
     """One database transaction. Commits when the ``with`` block exits normally.
 
-    Every write records its account; just before commit the transaction
-    bumps those accounts' ``generations`` rows (in sorted order, so two
-    transactions never deadlock on them), which is how other processes'
-    caches learn of the change.
+    Every write records its account and what it changed (``Touched``); just
+    before commit the transaction bumps those accounts' ``generations`` rows
+    (in sorted order, so two transactions never deadlock on them), which is
+    how other processes' caches learn of the change. The bumped values come
+    back (RETURNING) so that this process's cache can evict only what was
+    written (``ReadCache.apply_local_write``).
     """
 
     def __init__(self, store: Store, conn: Connection):
         self._store = store
         self._conn = conn
-        self._dirty: set[str] = set()
+        self._dirty: dict[str, Touched] = {}
+        self._gens: dict[str, int] = {}  # account -> generation after our bump
         self._new_akids: set[str] = set()
         self._open = True
 
@@ -220,32 +224,27 @@ class Transaction:
                 ) from exc
             raise
 
-    def _touch(self, account_id: str) -> None:
-        self._dirty.add(account_id)
+    def _touch(self, account_id: str) -> Touched:
+        touched = self._dirty.get(account_id)
+        if touched is None:
+            touched = self._dirty[account_id] = Touched()
+        return touched
 
     def _bump_generations(self) -> None:
+        stmt = self._store._q.bump_gen
         for account_id in sorted(self._dirty):
-            stmt = self._store._insert(t.generations).values(account_id=account_id, gen=1)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[t.generations.c.account_id],
-                set_={"gen": t.generations.c.gen + 1},
-            )
-            self._x(stmt)
+            self._gens[account_id] = int(self._x(stmt, {"account_id": account_id}).scalar_one())
 
     # -- entities -------------------------------------------------------
 
     def get(self, account_id: str, kind: str, name: str) -> Entity | None:
         row = self._x(
-            select(t.entities).where(
-                t.entities.c.account_id == account_id,
-                t.entities.c.kind == kind,
-                t.entities.c.name_key == _name_key(name),
-            )
+            q.SEL_ENTITY, {"account_id": account_id, "kind": kind, "name_key": _name_key(name)}
         ).first()
         return None if row is None else _entity(row, frozen=False)
 
     def get_by_id(self, entity_id: str) -> Entity | None:
-        row = self._x(select(t.entities).where(t.entities.c.entity_id == entity_id)).first()
+        row = self._x(q.SEL_ENTITY_BY_ID, {"entity_id": entity_id}).first()
         return None if row is None else _entity(row, frozen=False)
 
     def insert(
@@ -280,17 +279,11 @@ class Transaction:
         # are both unique) rather than catching the unique violation: on
         # PostgreSQL a failed INSERT would abort the whole transaction, and
         # the caller may want to carry on after a Conflict.
-        stmt = (
-            self._store._insert(t.entities)
-            .values(values)
-            .on_conflict_do_nothing()
-            .returning(t.entities.c.version)
-        )
-        if self._x(stmt).first() is None:
+        if self._x(self._store._q.insert_entity, values).first() is None:
             if self.get(account_id, kind, name) is not None:
                 raise Conflict(f"{kind} with name {name} already exists.")
             raise Conflict(f"entity id {entity_id} is already in use.")  # ids are random: rare
-        self._touch(account_id)
+        self._touch(account_id).entity(kind, values["name_key"], entity_id)
         return Entity(
             account_id=account_id,
             kind=kind,
@@ -328,36 +321,32 @@ class Transaction:
         new_key = _name_key(new_name)
         new_path = entity.path if path is None else path
         new_arn = entity.arn if arn is None else arn
-        stmt = (
-            update(t.entities)
-            .where(
-                t.entities.c.account_id == entity.account_id,
-                t.entities.c.kind == entity.kind,
-                t.entities.c.name_key == entity.name_key,
-                t.entities.c.version == entity.version,
-            )
-            .values(
-                name=new_name,
-                name_key=new_key,
-                path=new_path,
-                arn=new_arn,
-                data=blob,
-                updated_at=now,
-                version=entity.version + 1,
-            )
-        )
+        stmt = q.UPD_ENTITY
+        params = {
+            "w_account_id": entity.account_id,
+            "w_kind": entity.kind,
+            "w_name_key": entity.name_key,
+            "w_version": entity.version,
+            "v_name": new_name,
+            "v_name_key": new_key,
+            "v_path": new_path,
+            "v_arn": new_arn,
+            "v_data": blob,
+            "v_updated_at": now,
+            "v_version": entity.version + 1,
+        }
         if new_key != entity.name_key:
             # A savepoint, so a unique violation does not poison the
             # PostgreSQL transaction for a caller that handles Conflict.
             nested = self._conn.begin_nested()
             try:
-                result = self._x(stmt)
+                result = self._x(stmt, params)
             except IntegrityError as exc:
                 nested.rollback()
                 raise Conflict(f"{entity.kind} with name {new_name} already exists.") from exc
             nested.commit()
         else:
-            result = self._x(stmt)
+            result = self._x(stmt, params)
         if result.rowcount != 1:
             raise ConcurrentModification(
                 f"The {entity.kind} {entity.name} was modified concurrently. Try again."
@@ -371,7 +360,12 @@ class Transaction:
                 )
                 .values(user_name=new_name, user_name_key=new_key)
             )
-        self._touch(entity.account_id)
+        touched = self._touch(entity.account_id)
+        touched.entity(entity.kind, entity.name_key, entity.entity_id)
+        if new_key != entity.name_key:
+            touched.entity(entity.kind, new_key, entity.entity_id)
+            if entity.kind == "user":
+                touched.all_keys = True
         return Entity(
             account_id=entity.account_id,
             kind=entity.kind,
@@ -389,21 +383,21 @@ class Transaction:
     def delete(self, account_id: str, kind: str, name: str, *, version: int | None = None) -> bool:
         """Delete an entity; True if it existed. With ``version``, only that
         version is deleted (``ConcurrentModification`` if it changed)."""
-        cond = [
-            t.entities.c.account_id == account_id,
-            t.entities.c.kind == kind,
-            t.entities.c.name_key == _name_key(name),
-        ]
-        row = self._x(select(t.entities.c.entity_id, t.entities.c.version).where(*cond)).first()
+        params: dict[str, Any] = {
+            "account_id": account_id,
+            "kind": kind,
+            "name_key": _name_key(name),
+        }
+        row = self._x(q.SEL_ENTITY_ID_VERSION, params).first()
         if row is None:
             return False
         if version is not None and row.version != version:
             raise ConcurrentModification(f"The {kind} {name} was modified concurrently. Try again.")
-        result = self._x(delete(t.entities).where(*cond, t.entities.c.version == row.version))
+        result = self._x(q.DEL_ENTITY, {**params, "version": row.version})
         if result.rowcount != 1:
             raise ConcurrentModification(f"The {kind} {name} was modified concurrently. Try again.")
-        self._x(delete(t.entity_usage).where(t.entity_usage.c.entity_id == row.entity_id))
-        self._touch(account_id)
+        self._x(q.DEL_ENTITY_USAGE, {"entity_id": row.entity_id})
+        self._touch(account_id).entity(kind, params["name_key"], row.entity_id)
         return True
 
     def list(self, account_id: str, kind: str, *, path_prefix: str = "/") -> builtins.list[Entity]:
@@ -422,29 +416,22 @@ class Transaction:
 
     def link(self, account_id: str, rel: str, a: str, b: str) -> bool:
         """Add the link (idempotent); True if it was new."""
-        stmt = (
-            self._store._insert(t.links)
-            .values(account_id=account_id, rel=rel, a=a, b=b)
-            .on_conflict_do_nothing()
-            # RETURNING, not rowcount: drivers disagree on rowcount for
-            # ON CONFLICT DO NOTHING.
-            .returning(t.links.c.rel)
-        )
-        if self._x(stmt).first() is not None:
-            self._touch(account_id)
+        params = {"account_id": account_id, "rel": rel, "a": a, "b": b}
+        if self._x(self._store._q.insert_link, params).first() is not None:
+            self._touch_link(account_id, rel, a, b)
             return True
         return False
 
+    def _touch_link(self, account_id: str, rel: str, a: str, b: str) -> None:
+        touched = self._touch(account_id)
+        touched.links_from.add((rel, a))
+        touched.links_to.add((rel, b))
+
     def unlink(self, account_id: str, rel: str, a: str, b: str) -> bool:
         """Remove the link; True if it existed."""
-        stmt = delete(t.links).where(
-            t.links.c.account_id == account_id,
-            t.links.c.rel == rel,
-            t.links.c.a == a,
-            t.links.c.b == b,
-        )
-        if self._x(stmt).rowcount:
-            self._touch(account_id)
+        params = {"account_id": account_id, "rel": rel, "a": a, "b": b}
+        if self._x(q.DEL_LINK, params).rowcount:
+            self._touch_link(account_id, rel, a, b)
             return True
         return False
 
@@ -461,24 +448,17 @@ class Transaction:
             stmt = stmt.where(t.links.c.b == b)
         n = int(self._x(stmt).rowcount)
         if n:
-            self._touch(account_id)
+            # The other ends are unknown here: evict the whole relation.
+            self._touch(account_id).rels.add(rel)
         return n
 
     def links_from(self, account_id: str, rel: str, a: str) -> builtins.list[str]:
-        stmt = (
-            select(t.links.c.b)
-            .where(t.links.c.account_id == account_id, t.links.c.rel == rel, t.links.c.a == a)
-            .order_by(t.links.c.b)
-        )
-        return [r[0] for r in self._x(stmt)]
+        params = {"account_id": account_id, "rel": rel, "a": a}
+        return [r[0] for r in self._x(q.SEL_LINKS_FROM, params)]
 
     def links_to(self, account_id: str, rel: str, b: str) -> builtins.list[str]:
-        stmt = (
-            select(t.links.c.a)
-            .where(t.links.c.account_id == account_id, t.links.c.rel == rel, t.links.c.b == b)
-            .order_by(t.links.c.a)
-        )
-        return [r[0] for r in self._x(stmt)]
+        params = {"account_id": account_id, "rel": rel, "b": b}
+        return [r[0] for r in self._x(q.SEL_LINKS_TO, params)]
 
     # -- accounts -------------------------------------------------------
 
@@ -512,11 +492,11 @@ class Transaction:
         )
         if self._x(stmt).first() is None:
             raise Conflict(f"account {account_id} already exists.")
-        self._touch(account_id)
+        self._touch(account_id).account = True
         return self.get_account(account_id) or {}
 
     def get_account(self, account_id: str) -> dict[str, Any] | None:
-        row = self._x(select(t.accounts).where(t.accounts.c.account_id == account_id)).first()
+        row = self._x(q.SEL_ACCOUNT, {"account_id": account_id}).first()
         return None if row is None else _account(row, frozen=False)
 
     def update_account(
@@ -545,7 +525,7 @@ class Transaction:
         )
         if not result.rowcount:
             return None
-        self._touch(account_id)
+        self._touch(account_id).account = True
         return self.get_account(account_id)
 
     # -- access keys ----------------------------------------------------
@@ -579,12 +559,12 @@ class Transaction:
         )
         if self._x(stmt).first() is None:
             raise Conflict(f"access key {akid} already exists.")
-        self._touch(account_id)
+        self._touch(account_id).keys.add(akid)
         self._new_akids.add(akid)
         return AccessKey(akid, account_id, user_name, user_id, secret, status, created_at)
 
     def get_access_key(self, akid: str) -> AccessKey | None:
-        row = self._x(select(t.access_keys).where(t.access_keys.c.akid == akid)).first()
+        row = self._x(q.SEL_KEY, {"akid": akid}).first()
         return None if row is None else self._store._access_key(row)
 
     def list_access_keys(self, account_id: str, user_name: str) -> builtins.list[AccessKey]:
@@ -606,7 +586,7 @@ class Transaction:
         if account_id is None:
             return False
         self._x(update(t.access_keys).where(t.access_keys.c.akid == akid).values(status=status))
-        self._touch(account_id)
+        self._touch(account_id).keys.add(akid)
         return True
 
     def delete_access_key(self, akid: str) -> bool:
@@ -616,7 +596,7 @@ class Transaction:
         if account_id is None:
             return False
         self._x(delete(t.access_keys).where(t.access_keys.c.akid == akid))
-        self._touch(account_id)
+        self._touch(account_id).keys.add(akid)
         return True
 
 
@@ -637,6 +617,9 @@ class Store:
             "sqlite" if engine.dialect.name == "sqlite" else "postgresql"
         )
         self._cache = ReadCache(self._read_generation, cache_ttl)
+        self._q = q.Statements(self._dialect)
+        self._insert_events_sql = q.insert_events_sql(self._dialect)
+        self._event_time_bind = q.bind_processor(t.events.c.event_time, engine.dialect)
         self._usage_lock = threading.Lock()
         self._key_usage: dict[str, tuple[datetime, str, str]] = {}
         self._entity_usage: dict[str, tuple[datetime, str | None]] = {}
@@ -778,9 +761,7 @@ class Store:
 
     def _read_generation(self, account_id: str) -> int:
         with self._read() as conn:
-            gen = conn.execute(
-                select(t.generations.c.gen).where(t.generations.c.account_id == account_id)
-            ).scalar()
+            gen = conn.execute(q.SEL_GEN, {"account_id": account_id}).scalar()
         return int(gen or 0)
 
     def _access_key(self, row: Row[Any]) -> AccessKey:
@@ -832,6 +813,7 @@ class Store:
         if readonly:
             conn.execution_options(rolegate_begin="DEFERRED")
         tx = Transaction(self, conn)
+        committed = False
         try:
             try:
                 conn.begin()
@@ -840,6 +822,7 @@ class Store:
                     raise RuntimeError("write in a readonly transaction")
                 tx._bump_generations()
                 conn.commit()
+                committed = True
             except DBAPIError as exc:
                 if _is_transient(exc):
                     raise ConcurrentModification(
@@ -855,9 +838,13 @@ class Store:
         finally:
             tx._open = False
             conn.close()
-            # Also after a failed commit: its outcome may be unknown.
             if tx._dirty:
-                self._cache.invalidate(tx._dirty)
+                if committed:
+                    for account_id, touched in tx._dirty.items():
+                        self._cache.apply_local_write(account_id, tx._gens[account_id], touched)
+                else:
+                    # Also after a failed commit: its outcome may be unknown.
+                    self._cache.invalidate(tx._dirty)
             if tx._new_akids:
                 self._cache.forget_key_missing(tx._new_akids)
 
@@ -894,32 +881,29 @@ class Store:
         hit = view.entities.get(key, MISSING)
         if hit is not MISSING:
             return hit  # type: ignore[no-any-return]
+        epoch = view.epoch
         with self._read() as conn:
             row = conn.execute(
-                select(t.entities).where(
-                    t.entities.c.account_id == account_id,
-                    t.entities.c.kind == kind,
-                    t.entities.c.name_key == key[1],
-                )
+                q.SEL_ENTITY, {"account_id": account_id, "kind": kind, "name_key": key[1]}
             ).first()
         ent = None if row is None else _entity(row, frozen=True)
-        self._cache.fill(view, "entities", key, ent)
+        self._cache.fill(view, "entities", key, ent, epoch)
         return ent
 
     def get_by_id(self, entity_id: str) -> Entity | None:
         account_id = self._cache.id_account.get(entity_id)
         view = None if account_id is None else self._cache.view(account_id)
+        epoch = 0
         if view is not None:
             hit = view.by_id.get(entity_id, MISSING)
             if hit is not MISSING:
                 return hit  # type: ignore[no-any-return]
+            epoch = view.epoch
         with self._read() as conn:
-            row = conn.execute(
-                select(t.entities).where(t.entities.c.entity_id == entity_id)
-            ).first()
+            row = conn.execute(q.SEL_ENTITY_BY_ID, {"entity_id": entity_id}).first()
         ent = None if row is None else _entity(row, frozen=True)
         if view is not None:
-            self._cache.fill(view, "by_id", entity_id, ent)
+            self._cache.fill(view, "by_id", entity_id, ent, epoch)
         elif ent is not None:
             # First sight: the account's generation was not read before this
             # row, so do not cache the row itself; the next call will.
@@ -931,6 +915,7 @@ class Store:
         key = (kind, path_prefix)
         hit = view.lists.get(key)
         if hit is None:
+            epoch = view.epoch
             with self.transaction(readonly=True) as tx:
                 ents = tx.list(account_id, kind, path_prefix=path_prefix)
             hit = tuple(
@@ -949,25 +934,27 @@ class Store:
                 )
                 for e in ents
             )
-            self._cache.fill(view, "lists", key, hit)
+            self._cache.fill(view, "lists", key, hit, epoch)
         return builtins.list(hit)
 
     def links_from(self, account_id: str, rel: str, a: str) -> builtins.list[str]:
         view = self._cache.view(account_id)
         hit = view.links_from.get((rel, a))
         if hit is None:
+            epoch = view.epoch
             with self.transaction(readonly=True) as tx:
                 hit = tuple(tx.links_from(account_id, rel, a))
-            self._cache.fill(view, "links_from", (rel, a), hit)
+            self._cache.fill(view, "links_from", (rel, a), hit, epoch)
         return builtins.list(hit)
 
     def links_to(self, account_id: str, rel: str, b: str) -> builtins.list[str]:
         view = self._cache.view(account_id)
         hit = view.links_to.get((rel, b))
         if hit is None:
+            epoch = view.epoch
             with self.transaction(readonly=True) as tx:
                 hit = tuple(tx.links_to(account_id, rel, b))
-            self._cache.fill(view, "links_to", (rel, b), hit)
+            self._cache.fill(view, "links_to", (rel, b), hit, epoch)
         return builtins.list(hit)
 
     def get_account(self, account_id: str) -> dict[str, Any] | None:
@@ -975,12 +962,11 @@ class Store:
         view = self._cache.view(account_id)
         acct = view.account
         if acct is MISSING:
+            epoch = view.epoch
             with self._read() as conn:
-                row = conn.execute(
-                    select(t.accounts).where(t.accounts.c.account_id == account_id)
-                ).first()
+                row = conn.execute(q.SEL_ACCOUNT, {"account_id": account_id}).first()
             acct = None if row is None else _account(row, frozen=True)
-            self._cache.fill_account(view, acct)
+            self._cache.fill_account(view, acct, epoch)
         return None if acct is None else dict(acct)
 
     def list_accounts(self) -> builtins.list[dict[str, Any]]:
@@ -1003,17 +989,19 @@ class Store:
         """The key with its decrypted secret (kept in memory only), or None."""
         account_id = self._cache.key_account.get(akid)
         view = None if account_id is None else self._cache.view(account_id)
+        epoch = 0
         if view is not None:
             hit = view.keys.get(akid, MISSING)
             if hit is not MISSING:
                 return hit  # type: ignore[no-any-return]
+            epoch = view.epoch
         elif self._cache.key_known_missing(akid):
             return None
         with self._read() as conn:
-            row = conn.execute(select(t.access_keys).where(t.access_keys.c.akid == akid)).first()
+            row = conn.execute(q.SEL_KEY, {"akid": akid}).first()
         key = None if row is None else self._access_key(row)
         if view is not None:
-            self._cache.fill(view, "keys", akid, key)
+            self._cache.fill(view, "keys", akid, key, epoch)
         elif key is None:
             self._cache.note_key_missing(akid)
         else:
@@ -1114,17 +1102,8 @@ class Store:
                         ],
                     )
                 if ents:
-                    stmt = self._insert(t.entity_usage)
-                    stmt = stmt.on_conflict_do_update(
-                        index_elements=[t.entity_usage.c.entity_id],
-                        set_={
-                            "last_used_at": stmt.excluded.last_used_at,
-                            "region": stmt.excluded.region,
-                        },
-                        where=t.entity_usage.c.last_used_at < stmt.excluded.last_used_at,
-                    )
                     conn.execute(
-                        stmt,
+                        self._q.upsert_entity_usage,
                         [
                             {"entity_id": e, "last_used_at": w, "region": r}
                             for e, (w, r) in ents.items()
@@ -1187,24 +1166,39 @@ class Store:
         ``recipientAccountId`` and ``userIdentity.arn``. On PostgreSQL the
         batch holds an advisory lock so that ``seq`` order is commit order
         and a reader paging with ``after_seq`` never skips a late commit.
+
+        The rows go through the DBAPI cursor's ``executemany`` with a fixed
+        INSERT (the column's own bind processor converts the time), not
+        SQLAlchemy's per-row parameter processing: the audit writer thread
+        runs this for every request and competes for the GIL with them.
         """
         if not events:
             return
+        to_db = self._event_time_bind
+        # eventTime is an ISO string with one-second resolution: a batch
+        # mostly repeats a few, so convert each distinct one once.
+        times: dict[Any, Any] = {}
         rows = []
         for ev in events:
             ident = ev.get("userIdentity") or {}
             when = ev.get("eventTime")
+            if when is None:
+                db_time = to_db(utcnow())
+            else:
+                db_time = times.get(when)
+                if db_time is None:
+                    db_time = times[when] = to_db(_to_datetime(when))
             rows.append(
-                {
-                    "event_id": str(ev.get("eventID") or uuid.uuid4()),
-                    "event_time": _to_datetime(when) if when is not None else utcnow(),
-                    "event_name": str(ev.get("eventName", "")),
-                    "account_id": ev.get("recipientAccountId"),
-                    "user_arn": ident.get("arn") if isinstance(ident, Mapping) else None,
-                    "body": json.dumps(
+                (
+                    str(ev.get("eventID") or uuid.uuid4()),
+                    db_time,
+                    str(ev.get("eventName", "")),
+                    ev.get("recipientAccountId"),
+                    ident.get("arn") if isinstance(ident, Mapping) else None,
+                    json.dumps(
                         ev, separators=(",", ":"), ensure_ascii=False, default=_event_default
                     ),
-                }
+                )
             )
         with self.transaction() as tx:
             if self._dialect == "postgresql":
@@ -1212,7 +1206,22 @@ class Store:
                     text("SELECT pg_advisory_xact_lock(:c, :k)"),
                     {"c": _PG_LOCK_CLASS, "k": _PG_LOCK_EVENTS},
                 )
-            tx._x(t.events.insert(), rows)
+            # The raw cursor shares tx's connection, so it is inside tx's
+            # transaction (and its BEGIN IMMEDIATE / advisory lock).
+            cur = tx._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cur.executemany(self._insert_events_sql, rows)
+            except Exception as exc:
+                if not isinstance(exc, self._engine.dialect.loaded_dbapi.Error):
+                    raise
+                transient = DBAPIError(self._insert_events_sql, None, exc)
+                if _is_transient(transient):
+                    raise ConcurrentModification(
+                        "The request was rejected because of a concurrent modification. Try again."
+                    ) from exc
+                raise
+            finally:
+                cur.close()
 
     def query_events(
         self,
