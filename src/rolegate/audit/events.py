@@ -59,13 +59,35 @@ def _ts(t: datetime) -> str:
     return out
 
 
+# Values returned as they are, found by one ``type() in`` test: most request
+# parameters and response elements are strings, so the isinstance chain and
+# the recursion below run only for containers, datetimes and bytes.
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+# Field names seen as keys -> camelCase; they come from a small fixed set
+# (the API's shapes), but the map is bounded anyway.
+_KEY_CACHE: dict[Any, str] = {}
+
+
+def _key(k: Any) -> str:
+    out = _KEY_CACHE.get(k)
+    if out is None:
+        if len(_KEY_CACHE) > 4096:
+            _KEY_CACHE.clear()
+        out = _KEY_CACHE[k] = _lower_first(str(k))
+    return out
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, bytes):
         return "<binary>"
     if isinstance(value, Mapping):
-        return {_lower_first(str(k)): _jsonable(v) for k, v in value.items()}
+        plain = _PLAIN
+        return {_key(k): v if type(v) in plain else _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
@@ -74,7 +96,12 @@ def _jsonable(value: Any) -> Any:
 def request_parameters(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not params:
         return None
-    return {_lower_first(k): _jsonable(v) for k, v in params.items() if k not in _SECRET_PARAMS}
+    plain = _PLAIN
+    return {
+        _key(k): v if type(v) in plain else _jsonable(v)
+        for k, v in params.items()
+        if k not in _SECRET_PARAMS
+    }
 
 
 def user_identity(ctx: CallContext) -> dict[str, Any]:
@@ -183,4 +210,5 @@ def build_events(
 def _jsonable_or_none(value: Mapping[str, Any] | None) -> Any:
     if value is None:
         return None
-    return {k: _jsonable(v) for k, v in value.items()}
+    plain = _PLAIN
+    return {k: v if type(v) in plain else _jsonable(v) for k, v in value.items()}
