@@ -26,10 +26,19 @@ _PRINCIPAL_TYPE = {
 }
 
 
+_ISO_CACHE: dict[int, str] = {}
+
+
 def _iso(ts: datetime | int | float) -> str:
-    if not isinstance(ts, datetime):
-        ts = datetime.fromtimestamp(ts, tz=UTC)
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Seconds resolution, so memoise by epoch second: strftime (~5 µs) ran on
+    # every authorised request for aws:CurrentTime and aws:TokenIssueTime.
+    key = int(ts.timestamp()) if isinstance(ts, datetime) else int(ts)
+    out = _ISO_CACHE.get(key)
+    if out is None:
+        if len(_ISO_CACHE) > 256:
+            _ISO_CACHE.clear()
+        out = _ISO_CACHE[key] = datetime.fromtimestamp(key, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return out
 
 
 def base_context(ctx: CallContext) -> dict[str, Any]:

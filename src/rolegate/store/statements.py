@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
@@ -81,6 +81,32 @@ DEL_LINK = delete(t.links).where(
     _l.a == bindparam("a"),
     _l.b == bindparam("b"),
 )
+SEL_LIST = (
+    select(t.entities)
+    .where(_e.account_id == bindparam("account_id"), _e.kind == bindparam("kind"))
+    .order_by(_e.name_key)
+)
+# substr, not LIKE: IAM paths may contain "_" and LIKE's escaping rules
+# differ between engines.
+SEL_LIST_PREFIX = (
+    select(t.entities)
+    .where(
+        _e.account_id == bindparam("account_id"),
+        _e.kind == bindparam("kind"),
+        func.substr(_e.path, 1, bindparam("plen")) == bindparam("prefix"),
+    )
+    .order_by(_e.name_key)
+)
+SEL_KEYS_OF_USER = (
+    select(t.access_keys)
+    .where(_k.account_id == bindparam("account_id"), _k.user_name_key == bindparam("name_key"))
+    .order_by(_k.created_at, _k.akid)
+)
+SEL_KEY_ACCOUNT = select(_k.account_id).where(_k.akid == bindparam("akid"))
+UPD_KEY_STATUS = (
+    update(t.access_keys).where(_k.akid == bindparam("w_akid")).values(status=bindparam("v_status"))
+)
+DEL_KEY = delete(t.access_keys).where(_k.akid == bindparam("akid"))
 SEL_ACCOUNT = select(t.accounts).where(t.accounts.c.account_id == bindparam("account_id"))
 SEL_KEY = select(t.access_keys).where(_k.akid == bindparam("akid"))
 SEL_GEN = select(t.generations.c.gen).where(t.generations.c.account_id == bindparam("account_id"))

@@ -402,14 +402,13 @@ class Transaction:
 
     def list(self, account_id: str, kind: str, *, path_prefix: str = "/") -> builtins.list[Entity]:
         """Entities of one kind, ordered by ``name_key``, whose path starts with ``path_prefix``."""
-        stmt = select(t.entities).where(
-            t.entities.c.account_id == account_id, t.entities.c.kind == kind
-        )
-        if path_prefix != "/":
-            # substr, not LIKE: IAM paths may contain "_" and "%"-free
-            # escaping rules differ between engines.
-            stmt = stmt.where(func.substr(t.entities.c.path, 1, len(path_prefix)) == path_prefix)
-        rows = self._x(stmt.order_by(t.entities.c.name_key)).all()
+        params: dict[str, Any] = {"account_id": account_id, "kind": kind}
+        if path_prefix == "/":
+            rows = self._x(q.SEL_LIST, params).all()
+        else:
+            params["plen"] = len(path_prefix)
+            params["prefix"] = path_prefix
+            rows = self._x(q.SEL_LIST_PREFIX, params).all()
         return [_entity(r, frozen=False) for r in rows]
 
     # -- links ----------------------------------------------------------
@@ -569,33 +568,23 @@ class Transaction:
 
     def list_access_keys(self, account_id: str, user_name: str) -> builtins.list[AccessKey]:
         """The user's keys, oldest first."""
-        rows = self._x(
-            select(t.access_keys)
-            .where(
-                t.access_keys.c.account_id == account_id,
-                t.access_keys.c.user_name_key == _name_key(user_name),
-            )
-            .order_by(t.access_keys.c.created_at, t.access_keys.c.akid)
-        ).all()
+        params = {"account_id": account_id, "name_key": _name_key(user_name)}
+        rows = self._x(q.SEL_KEYS_OF_USER, params).all()
         return [self._store._access_key(r) for r in rows]
 
     def set_access_key_status(self, akid: str, status: str) -> bool:
-        account_id = self._x(
-            select(t.access_keys.c.account_id).where(t.access_keys.c.akid == akid)
-        ).scalar()
+        account_id = self._x(q.SEL_KEY_ACCOUNT, {"akid": akid}).scalar()
         if account_id is None:
             return False
-        self._x(update(t.access_keys).where(t.access_keys.c.akid == akid).values(status=status))
+        self._x(q.UPD_KEY_STATUS, {"w_akid": akid, "v_status": status})
         self._touch(account_id).keys.add(akid)
         return True
 
     def delete_access_key(self, akid: str) -> bool:
-        account_id = self._x(
-            select(t.access_keys.c.account_id).where(t.access_keys.c.akid == akid)
-        ).scalar()
+        account_id = self._x(q.SEL_KEY_ACCOUNT, {"akid": akid}).scalar()
         if account_id is None:
             return False
-        self._x(delete(t.access_keys).where(t.access_keys.c.akid == akid))
+        self._x(q.DEL_KEY, {"akid": akid})
         self._touch(account_id).keys.add(akid)
         return True
 
