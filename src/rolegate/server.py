@@ -183,9 +183,13 @@ class RolegateApp:
                     send, 413, [(b"content-type", b"text/plain")], b"request body too large\n"
                 )
                 return
-        status, headers, out = await asyncio.get_running_loop().run_in_executor(
-            self._pool, self.process, scope, bytes(body)
-        )
+        raw = bytes(body)
+        if _runs_inline(raw, scope.get("query_string", b"")):
+            status, headers, out = self.process(scope, raw)
+        else:
+            status, headers, out = await asyncio.get_running_loop().run_in_executor(
+                self._pool, self.process, scope, raw
+            )
         await _send(send, status, headers, out)
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
@@ -435,6 +439,27 @@ class RolegateApp:
                     f"User: {p.arn} is not authorized to perform: {ctx.service}:{ctx.action} "  # type: ignore[union-attr]
                     "because federated users cannot call this API"
                 )
+
+
+_INLINE_MARKERS = (b"Action=GetCallerIdentity", b"Action=AssumeRole&")
+_NEEDS_IO_MARKERS = (b"TokenCode=", b"SerialNumber=")
+
+
+def _runs_inline(body: bytes, query: bytes) -> bool:
+    """Whether a request may run on the event loop rather than the pool.
+
+    GetCallerIdentity and AssumeRole without MFA read only the store's
+    in-process cache (usage notes are deferred), so a thread hop would cost
+    more than the work; with the GIL a pool adds no parallelism anyway. A
+    cache miss can still read the database from the loop for a moment; the
+    bound is one query per ``cache_ttl``. Everything that writes (IAM
+    changes, MFA codes claimed once) goes to the pool. A false positive only
+    changes where the request runs, never what it does.
+    """
+    head = body[:64] if body else query[:256]
+    if not any(m in head for m in _INLINE_MARKERS):
+        return False
+    return not any(m in body or m in query for m in _NEEDS_IO_MARKERS)
 
 
 def _principal_from_claims(c: Any, akid: str) -> Principal:
