@@ -50,7 +50,9 @@ def create_sqlite_engine(url: URL, *, busy_timeout: float) -> Engine:
       that later writes can get SQLITE_BUSY_SNAPSHOT, which the busy handler
       cannot wait out; IMMEDIATE avoids that class of "database is locked".
       Read-only connections ask for DEFERRED via the ``rolegate_begin``
-      execution option.
+      execution option; single-statement reads ask for NONE (no BEGIN: in
+      autocommit mode one SELECT is its own consistent read transaction, and
+      the BEGIN round trip cost as much as the query).
     - synchronous=NORMAL: with WAL, a power cut may lose the last commits but
       never corrupts the database (the usual WAL trade-off).
     """
@@ -92,7 +94,8 @@ def create_sqlite_engine(url: URL, *, busy_timeout: float) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("rolegate_begin", "IMMEDIATE")
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+        if mode != "NONE":
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
     return engine
 

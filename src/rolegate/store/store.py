@@ -740,9 +740,14 @@ class Store:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        # A deferred (shared) transaction on SQLite; reads never take the write lock.
+        """A connection for ONE read statement (no snapshot across statements).
+
+        On SQLite no BEGIN is sent: in autocommit mode the lone SELECT is its
+        own read transaction and never takes the write lock. Multi-statement
+        reads use ``transaction(readonly=True)``.
+        """
         with self._engine.connect() as conn:
-            conn.execution_options(rolegate_begin="DEFERRED")
+            conn.execution_options(rolegate_begin="NONE")
             try:
                 yield conn
             finally:
@@ -931,8 +936,9 @@ class Store:
         hit = view.links_from.get((rel, a))
         if hit is None:
             epoch = view.epoch
-            with self.transaction(readonly=True) as tx:
-                hit = tuple(tx.links_from(account_id, rel, a))
+            with self._read() as conn:
+                params = {"account_id": account_id, "rel": rel, "a": a}
+                hit = tuple(r[0] for r in conn.execute(q.SEL_LINKS_FROM, params))
             self._cache.fill(view, "links_from", (rel, a), hit, epoch)
         return builtins.list(hit)
 
@@ -941,8 +947,9 @@ class Store:
         hit = view.links_to.get((rel, b))
         if hit is None:
             epoch = view.epoch
-            with self.transaction(readonly=True) as tx:
-                hit = tuple(tx.links_to(account_id, rel, b))
+            with self._read() as conn:
+                params = {"account_id": account_id, "rel": rel, "b": b}
+                hit = tuple(r[0] for r in conn.execute(q.SEL_LINKS_TO, params))
             self._cache.fill(view, "links_to", (rel, b), hit, epoch)
         return builtins.list(hit)
 
