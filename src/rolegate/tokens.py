@@ -34,6 +34,7 @@ import operator
 import os
 import re
 import struct
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -199,7 +200,16 @@ def _pack_claims(claims: SessionClaims) -> bytes:
         values[_ISSUER_AT] = dict(claims.issuer)
         if claims.federation is not None:
             values[_FEDERATION_AT] = dict(claims.federation)
-    return msgpack.packb(values, use_bin_type=True)
+    try:
+        packer = _tls.packer
+    except AttributeError:
+        packer = _tls.packer = msgpack.Packer(use_bin_type=True)
+    return packer.pack(values)
+
+
+# One Packer per thread (Packer is not thread-safe): packb builds a new one
+# on every call, about a fifth of the cost of packing the claims.
+_tls = threading.local()
 
 
 def _unpack_claims(data: bytes) -> SessionClaims:
