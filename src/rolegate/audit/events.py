@@ -78,6 +78,21 @@ def _key(k: Any) -> str:
     return out
 
 
+_EPOCH_CACHE: dict[int, str] = {}
+
+
+def _epoch_ts(epoch: int) -> str:
+    """ISO 8601 of an epoch second (a session's issue time), memoised like ``_ts``."""
+    out = _EPOCH_CACHE.get(epoch)
+    if out is None:
+        if len(_EPOCH_CACHE) > 256:
+            _EPOCH_CACHE.clear()
+        out = _EPOCH_CACHE[epoch] = datetime.fromtimestamp(epoch, tz=UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+    return out
+
+
 def _jsonable(value: Any) -> Any:
     if type(value) in _PLAIN:
         return value
@@ -126,9 +141,7 @@ def user_identity(ctx: CallContext) -> dict[str, Any]:
         ident["type"] = "FederatedUser"
     if s is not None:
         attrs = {
-            "creationDate": datetime.fromtimestamp(s.issued_at, tz=UTC).strftime(
-                "%Y-%m-%dT%H:%M:%SZ"
-            ),
+            "creationDate": _epoch_ts(s.issued_at),
             "mfaAuthenticated": "true" if s.mfa_authenticated else "false",
         }
         sc: dict[str, Any] = {"attributes": attrs}

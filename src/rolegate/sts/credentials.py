@@ -149,7 +149,7 @@ class Issued:
         return {
             "accessKeyId": self.claims.access_key_id,
             "sessionToken": self.token,
-            "expiration": cloudtrail_time(self.expiration),
+            "expiration": _cloudtrail_epoch(self.claims.expires_at),
         }
 
 
@@ -161,6 +161,20 @@ def cloudtrail_time(dt: datetime) -> str:
         f"{dt.strftime('%b')} {dt.day}, {dt.year}, "
         f"{hour}:{dt.minute:02d}:{dt.second:02d} {'AM' if dt.hour < 12 else 'PM'}"
     )
+
+
+_CT_CACHE: dict[int, str] = {}
+
+
+def _cloudtrail_epoch(epoch: int) -> str:
+    """``cloudtrail_time`` of an epoch second, memoised: sessions issued in
+    the same second expire in the same second, and strftime shows in profiles."""
+    out = _CT_CACHE.get(epoch)
+    if out is None:
+        if len(_CT_CACHE) > 256:
+            _CT_CACHE.clear()
+        out = _CT_CACHE[epoch] = cloudtrail_time(datetime.fromtimestamp(epoch, tz=UTC))
+    return out
 
 
 def issue(ctx: CallContext, *, account_id: str, duration: int, fields: Mapping[str, Any]) -> Issued:
