@@ -158,8 +158,8 @@ def assume_federated(
     """
     from rolegate import authz
     from rolegate.sts import durations, session_policies, session_tags
-    from rolegate.sts.assume_role import _note_last_used, check_source_identity, find_role
-    from rolegate.sts.credentials import claim_defaults, issue
+    from rolegate.sts.assume_role import check_source_identity, find_role
+    from rolegate.sts.role_session import issue_role_session
 
     role = find_role(ctx.store, req.role_arn)
     if role is None:
@@ -211,46 +211,21 @@ def assume_federated(
     )
     packed = session_policies.packed_size(policies, tags.session_only, tags.transitive_keys)
 
-    session_arn = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{req.session_name}"
-    assumed_role_id = f"{role.entity_id}:{req.session_name}"
-    fields = claim_defaults()
-    fields.update(
-        kind="assumed-role",
-        arn=session_arn,
-        user_id=assumed_role_id,
-        role_arn=role.arn,
-        role_id=role.entity_id,
-        role_name=role.name,
-        session_name=req.session_name,
-        session_policy=policies.inline,
-        policy_arns=policies.arns,
-        tags=tags.tags,
-        transitive_tag_keys=tags.transitive_keys,
+    if before_issue is not None:
+        before_issue()
+    session = issue_role_session(
+        ctx,
+        role,
+        req.session_name,
+        duration=duration,
+        policies=policies,
+        packed=packed,
+        tags=tags,
         source_identity=source_identity,
-        chain_depth=0,
         issuer=dict(req.issuer_identity),
         federation=dict(req.federation_claims) or None,
     )
-    if before_issue is not None:
-        before_issue()
-    issued = issue(ctx, account_id=role.account_id, duration=duration, fields=fields)
-    _note_last_used(ctx, role)
-
-    out: dict[str, Any] = {
-        "Credentials": issued.credentials(),
-        "AssumedRoleUser": {"AssumedRoleId": assumed_role_id, "Arn": session_arn},
-    }
-    audit: dict[str, Any] = {
-        "credentials": issued.audit_credentials(),
-        "assumedRoleUser": {"assumedRoleId": assumed_role_id, "arn": session_arn},
-    }
-    if policies.given or tags.session_only:
-        out["PackedPolicySize"] = packed
-        audit["packedPolicySize"] = packed
-    if source_identity is not None:
-        out["SourceIdentity"] = source_identity
-        audit["sourceIdentity"] = source_identity
-    return FederatedSession(out, audit, role)
+    return FederatedSession(session.output, session.audit, role)
 
 
 def note_request_parameters(params: dict[str, Any], **values: Any) -> None:

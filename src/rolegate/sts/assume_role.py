@@ -28,7 +28,7 @@ from rolegate.context import CallContext
 from rolegate.errors import AccessDenied, ConcurrentModification, ValidationError
 from rolegate.iam.lookup import as_datetime
 from rolegate.sts import authz_message, durations, mfa_check, session_policies, session_tags
-from rolegate.sts.credentials import Issued, claim_defaults, issue
+from rolegate.sts.role_session import issue_role_session
 from rolegate.sts.validation import (
     EXTERNAL_ID_PATTERN,
     NAME_PATTERN,
@@ -276,40 +276,22 @@ def assume_role(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     )
     packed = session_policies.packed_size(policies, tags.session_only, tags.transitive_keys)
 
-    session_arn = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{session_name}"
-    assumed_role_id = f"{role.entity_id}:{session_name}"
-    fields = claim_defaults()
-    fields.update(
-        kind="assumed-role",
-        arn=session_arn,
-        user_id=assumed_role_id,
-        role_arn=role.arn,
-        role_id=role.entity_id,
-        role_name=role.name,
-        session_name=session_name,
+    session = issue_role_session(
+        ctx,
+        role,
+        session_name,
+        duration=duration,
+        policies=policies,
+        packed=packed,
+        tags=tags,
+        source_identity=source_identity,
+        issuer=caller_issuer(ctx),
+        chain_depth=(getattr(caller_session, "chain_depth", 0) + 1) if chained else 0,
         mfa_authenticated=mfa.authenticated,
         mfa_auth_time=mfa.auth_time,
-        session_policy=policies.inline,
-        policy_arns=policies.arns,
-        tags=tags.tags,
-        transitive_tag_keys=tags.transitive_keys,
-        source_identity=source_identity,
-        chain_depth=(getattr(caller_session, "chain_depth", 0) + 1) if chained else 0,
-        issuer=caller_issuer(ctx),
     )
-    issued = issue(ctx, account_id=role.account_id, duration=duration, fields=fields)
-    _note_last_used(ctx, role)
-
-    out: dict[str, Any] = {
-        "Credentials": issued.credentials(),
-        "AssumedRoleUser": {"AssumedRoleId": assumed_role_id, "Arn": session_arn},
-    }
-    if policies.given or tags.session_only:
-        out["PackedPolicySize"] = packed
-    if source_identity is not None:
-        out["SourceIdentity"] = source_identity
-    ctx.audit_response = _audit_response(issued, assumed_role_id, session_arn, out)
-    return out
+    ctx.audit_response = session.audit
+    return session.output
 
 
 def is_root(p: Any) -> bool:
@@ -339,15 +321,3 @@ def caller_issuer(ctx: CallContext) -> dict[str, Any]:
     if p.name:
         out["userName"] = p.name
     return out
-
-
-def _audit_response(issued: Issued, role_id: str, arn: str, out: dict[str, Any]) -> dict[str, Any]:
-    resp: dict[str, Any] = {
-        "credentials": issued.audit_credentials(),
-        "assumedRoleUser": {"assumedRoleId": role_id, "arn": arn},
-    }
-    if "PackedPolicySize" in out:
-        resp["packedPolicySize"] = out["PackedPolicySize"]
-    if "SourceIdentity" in out:
-        resp["sourceIdentity"] = out["SourceIdentity"]
-    return resp
