@@ -57,3 +57,25 @@ def test_unauthenticated_request_is_recorded() -> None:
                         error=("MissingAuthenticationToken", "Request is missing Authentication Token"),
                         event_time=NOW)
     assert ev["userIdentity"] == {"type": "Unknown"} and ev["errorCode"] == "MissingAuthenticationToken"
+
+
+def test_federated_session_names_its_provider() -> None:
+    from rolegate.tokens import SessionClaims
+
+    claims = SessionClaims(
+        access_key_id="ASIAEXAMPLEEXAMPLE00", secret_access_key="s" * 40, kind="assumed-role",
+        account_id="111122223333", arn="arn:aws:sts::111122223333:assumed-role/ci/run1",
+        user_id="AROAEXAMPLEEXAMPLE000:run1", issued_at=1_700_000_000, expires_at=1_700_003_600,
+        role_arn="arn:aws:iam::111122223333:role/ci", role_id="AROAEXAMPLEEXAMPLE000", role_name="ci",
+        session_name="run1",
+        federation={"type": "saml", "provider": "arn:aws:iam::111122223333:saml-provider/corp",
+                    "context_keys": {"saml:sub": "alice", "saml:sub_type": "persistent"}},
+    )
+    p = Principal(kind="assumed-role", arn=claims.arn, account_id="111122223333", user_id=claims.user_id,
+                  name="ci", access_key_id=claims.access_key_id, session=claims)
+    [ev] = build_events(ctx(principal=p, action="ListUsers", service="iam"), params=None, error=None, event_time=NOW)
+    sc = ev["userIdentity"]["sessionContext"]
+    assert ev["userIdentity"]["type"] == "AssumedRole"
+    assert sc["sessionIssuer"]["arn"] == "arn:aws:iam::111122223333:role/ci"
+    assert sc["webIdFederationData"] == {"federatedProvider": "arn:aws:iam::111122223333:saml-provider/corp",
+                                         "attributes": {"saml:sub": "alice", "saml:sub_type": "persistent"}}

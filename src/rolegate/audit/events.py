@@ -157,6 +157,16 @@ def user_identity(ctx: CallContext) -> dict[str, Any]:
             sc["sessionIssuer"] = dict(s.issuer)
         if s.source_identity:
             sc["sourceIdentity"] = s.source_identity
+        fed = s.federation
+        if fed and fed.get("provider"):
+            # CloudTrail names the IdP behind a federated role session; the
+            # SAML keys that persist into later requests are its attributes.
+            sc["webIdFederationData"] = {
+                "federatedProvider": fed["provider"],
+                "attributes": {
+                    k: v for k, v in (fed.get("context_keys") or {}).items() if not k.startswith("aws:")
+                },
+            }
         if p.kind == "user":  # GetSessionToken credentials act as the user
             ident["type"] = "IAMUser"
         ident["sessionContext"] = sc
