@@ -47,8 +47,22 @@ def postgres_url_with_fresh_schema() -> str | None:
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
+def drop_schema_of(url: str | None) -> None:
+    """Drop the per-test schema named in ``url`` (see postgres_url_with_fresh_schema)."""
+    if not url or "search_path%3D" not in url:
+        return
+    import psycopg
+
+    schema = url.split("search_path%3D", 1)[1].split("&", 1)[0]
+    plain = url.replace("postgresql+psycopg://", "postgresql://").split("?")[0]
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
 class Server:
-    def __init__(self, tmp: Path, *, database_url: str | None = None, env: dict[str, str] | None = None):
+    def __init__(
+        self, tmp: Path, *, database_url: str | None = None, env: dict[str, str] | None = None
+    ):
         self.tmp = tmp
         self.data_dir = tmp / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -74,7 +88,12 @@ class Server:
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [ROLEGATE, *args], env=self.env, capture_output=True, text=True, check=check, timeout=120
+            [ROLEGATE, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=120,
         )
 
     def start(self, *, workers: int = 1) -> Server:
@@ -82,14 +101,27 @@ class Server:
         self.admin = json.loads(boot.stdout)
         self.log = open(self.tmp / f"server-{self.port}.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [ROLEGATE, "serve", "--host", "127.0.0.1", "--port", str(self.port), *self.store_args(),
-             "--workers", str(workers)],
-            env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                ROLEGATE,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                *self.store_args(),
+                "--workers",
+                str(workers),
+            ],
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"rolegate serve exited: {(self.tmp / f'server-{self.port}.log').read_text()}")
+                raise RuntimeError(
+                    f"rolegate serve exited: {(self.tmp / f'server-{self.port}.log').read_text()}"
+                )
             try:
                 if httpx.get(self.endpoint + "/healthz", timeout=1).status_code == 200:
                     return self
@@ -116,18 +148,31 @@ class Server:
         time.sleep(0.12)  # the server re-reads the file at most every 50 ms
 
     def creds(self) -> dict[str, str]:
-        return {"aws_access_key_id": self.admin["access_key_id"],
-                "aws_secret_access_key": self.admin["secret_access_key"]}
+        return {
+            "aws_access_key_id": self.admin["access_key_id"],
+            "aws_secret_access_key": self.admin["secret_access_key"],
+        }
 
     def client(self, service: str, creds: dict[str, str] | None = None, **kw: Any) -> Any:
         c = creds or self.creds()
         return boto3.client(
-            service, endpoint_url=self.endpoint, region_name=REGION,
-            config=Config(retries={"max_attempts": 1}), **_boto_creds(c), **kw,
+            service,
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            config=Config(retries={"max_attempts": 1}),
+            **_boto_creds(c),
+            **kw,
         )
 
-    def aws(self, *args: str, env: dict[str, str] | None = None, creds: dict[str, str] | None = None,
-            check: bool = True, profile_config: str = "", credentials_file: str = "") -> subprocess.CompletedProcess[str]:
+    def aws(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        creds: dict[str, str] | None = None,
+        check: bool = True,
+        profile_config: str = "",
+        credentials_file: str = "",
+    ) -> subprocess.CompletedProcess[str]:
         """Run the AWS CLI with throwaway config files and this server as endpoint."""
         cfg = self.tmp / f"aws-config-{secrets.token_hex(3)}"
         cred = self.tmp / f"aws-credentials-{secrets.token_hex(3)}"
@@ -136,18 +181,27 @@ class Server:
             cred.write_text(credentials_file)
         else:
             c = _boto_creds(creds or self.creds())
-            lines = ["[default]",
-                     f"aws_access_key_id = {c['aws_access_key_id']}",
-                     f"aws_secret_access_key = {c['aws_secret_access_key']}"]
+            lines = [
+                "[default]",
+                f"aws_access_key_id = {c['aws_access_key_id']}",
+                f"aws_secret_access_key = {c['aws_secret_access_key']}",
+            ]
             if c.get("aws_session_token"):
                 lines.append(f"aws_session_token = {c['aws_session_token']}")
             cred.write_text("\n".join(lines) + "\n")
         e = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        e.update(AWS_CONFIG_FILE=str(cfg), AWS_SHARED_CREDENTIALS_FILE=str(cred),
-                 AWS_ENDPOINT_URL=self.endpoint, AWS_DEFAULT_REGION=REGION, AWS_MAX_ATTEMPTS="1",
-                 HOME=str(self.tmp))  # keep the CLI's credential cache per server
+        e.update(
+            AWS_CONFIG_FILE=str(cfg),
+            AWS_SHARED_CREDENTIALS_FILE=str(cred),
+            AWS_ENDPOINT_URL=self.endpoint,
+            AWS_DEFAULT_REGION=REGION,
+            AWS_MAX_ATTEMPTS="1",
+            HOME=str(self.tmp),
+        )  # keep the CLI's credential cache per server
         e.update(env or {})
-        return subprocess.run([AWS, *args], env=e, capture_output=True, text=True, check=check, timeout=120)
+        return subprocess.run(
+            [AWS, *args], env=e, capture_output=True, text=True, check=check, timeout=120
+        )
 
 
 def _boto_creds(c: dict[str, str]) -> dict[str, str]:
@@ -158,7 +212,10 @@ def _boto_creds(c: dict[str, str]) -> dict[str, str]:
             out["aws_session_token"] = c["SessionToken"]
         return out
     if "access_key_id" in c:
-        return {"aws_access_key_id": c["access_key_id"], "aws_secret_access_key": c["secret_access_key"]}
+        return {
+            "aws_access_key_id": c["access_key_id"],
+            "aws_secret_access_key": c["secret_access_key"],
+        }
     return dict(c)
 
 
@@ -170,8 +227,12 @@ def _master_key(tmp: Path) -> str:
 
 @contextmanager
 def running_server(tmp: Path, **kw: Any) -> Iterator[Server]:
-    srv = Server(tmp, database_url=postgres_url_with_fresh_schema(), **kw).start()
+    url = postgres_url_with_fresh_schema()
     try:
-        yield srv
+        srv = Server(tmp, database_url=url, **kw).start()
+        try:
+            yield srv
+        finally:
+            srv.stop()
     finally:
-        srv.stop()
+        drop_schema_of(url)

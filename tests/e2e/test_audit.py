@@ -34,8 +34,18 @@ def test_events_for_allowed_denied_and_invalid(server: Server) -> None:
     ev = created[0]
     assert ev["eventSource"] == "iam.amazonaws.com" and ev["userIdentity"]["type"] == "IAMUser"
     assert ev["requestParameters"]["userName"] == "audited"
-    denied = json.loads(server.cli("audit", "query", *server.store_args(), "--event-name", "ListUsers",
-                                   "--user", "arn:aws:iam::123456789012:user/audited", "--json").stdout)
+    denied = json.loads(
+        server.cli(
+            "audit",
+            "query",
+            *server.store_args(),
+            "--event-name",
+            "ListUsers",
+            "--user",
+            "arn:aws:iam::123456789012:user/audited",
+            "--json",
+        ).stdout
+    )
     assert denied and all(e["errorCode"] == "AccessDenied" for e in denied)
     tail = server.cli("audit", "tail", *server.store_args(), "-n", "3")
     assert len(tail.stdout.strip().splitlines()) == 3

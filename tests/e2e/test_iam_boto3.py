@@ -12,8 +12,13 @@ from tests.e2e.server import Server
 
 TRUST = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                   "Action": "sts:AssumeRole"}],
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
 }
 
 
@@ -36,8 +41,11 @@ def test_users_crud_pagination_and_errors(server: Server) -> None:
         page = iam.list_users(PathPrefix="/pagers/", MaxItems=2, Marker=page["Marker"])
         names += [u["UserName"] for u in page["Users"]]
     assert names == [f"pager{i}" for i in range(5)]
-    assert [u["UserName"] for p in iam.get_paginator("list_users").paginate(PathPrefix="/pagers/")
-            for u in p["Users"]] == names
+    assert [
+        u["UserName"]
+        for p in iam.get_paginator("list_users").paginate(PathPrefix="/pagers/")
+        for u in p["Users"]
+    ] == names
     u = iam.get_user(UserName="pager3")["User"]
     assert u["Arn"] == "arn:aws:iam::123456789012:user/pagers/pager3"
     assert u["UserId"].startswith("AIDA")
@@ -61,19 +69,29 @@ def test_validation_errors_are_aws_shaped(server: Server) -> None:
     with pytest.raises(ClientError) as e:
         iam.create_role(RoleName="r" * 65, AssumeRolePolicyDocument=json.dumps(TRUST))
     assert code(e.value) == "ValidationError"
-    assert "Member must have length less than or equal to 64" in e.value.response["Error"]["Message"]
+    assert (
+        "Member must have length less than or equal to 64" in e.value.response["Error"]["Message"]
+    )
 
 
 def test_roles_documents_come_back_as_dicts(server: Server) -> None:
     iam = server.client("iam")
-    r = iam.create_role(RoleName="app", Path="/svc/", AssumeRolePolicyDocument=json.dumps(TRUST),
-                        Description="the app", MaxSessionDuration=7200,
-                        Tags=[{"Key": "team", "Value": "core"}])["Role"]
+    r = iam.create_role(
+        RoleName="app",
+        Path="/svc/",
+        AssumeRolePolicyDocument=json.dumps(TRUST),
+        Description="the app",
+        MaxSessionDuration=7200,
+        Tags=[{"Key": "team", "Value": "core"}],
+    )["Role"]
     assert r["Arn"] == "arn:aws:iam::123456789012:role/svc/app" and r["RoleId"].startswith("AROA")
     got = iam.get_role(RoleName="app")["Role"]
     assert got["AssumeRolePolicyDocument"] == TRUST  # URL-encoded on the wire, a dict in boto3
     assert got["MaxSessionDuration"] == 7200 and got["Description"] == "the app"
-    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+    }
     iam.put_role_policy(RoleName="app", PolicyName="read", PolicyDocument=json.dumps(doc))
     assert iam.get_role_policy(RoleName="app", PolicyName="read")["PolicyDocument"] == doc
     assert iam.list_role_policies(RoleName="app")["PolicyNames"] == ["read"]
@@ -84,8 +102,15 @@ def test_roles_documents_come_back_as_dicts(server: Server) -> None:
         iam.put_role_policy(RoleName="app", PolicyName="bad", PolicyDocument='{"Statement": []')
     assert code(e.value) == "MalformedPolicyDocument"
     with pytest.raises(ClientError) as e:
-        iam.create_role(RoleName="noprincipal", AssumeRolePolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]}))
+        iam.create_role(
+            RoleName="noprincipal",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}],
+                }
+            ),
+        )
     assert code(e.value) == "MalformedPolicyDocument"
     iam.update_assume_role_policy(RoleName="app", PolicyDocument=json.dumps(TRUST))
     iam.update_role(RoleName="app", MaxSessionDuration=3600)
@@ -95,7 +120,10 @@ def test_roles_documents_come_back_as_dicts(server: Server) -> None:
 
 def test_managed_policies_versions_and_attachments(server: Server) -> None:
     iam = server.client("iam")
-    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}]}
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}],
+    }
     p = iam.create_policy(PolicyName="getter", PolicyDocument=json.dumps(doc))["Policy"]
     arn = p["Arn"]
     assert arn == "arn:aws:iam::123456789012:policy/getter" and p["DefaultVersionId"] == "v1"
@@ -115,14 +143,17 @@ def test_managed_policies_versions_and_attachments(server: Server) -> None:
     att = iam.list_attached_user_policies(UserName="attached")["AttachedPolicies"]
     assert {a["PolicyName"] for a in att} == {"getter", "ReadOnlyAccess"}
     with pytest.raises(ClientError) as e:
-        iam.attach_user_policy(UserName="attached", PolicyArn="arn:aws:iam::123456789012:policy/none")
+        iam.attach_user_policy(
+            UserName="attached", PolicyArn="arn:aws:iam::123456789012:policy/none"
+        )
     assert code(e.value) == "NoSuchEntity"
     with pytest.raises(ClientError) as e:
         iam.delete_policy(PolicyArn=arn)
     assert code(e.value) == "DeleteConflict"
     aws_pols = iam.list_policies(Scope="AWS")["Policies"]
     assert {"AdministratorAccess", "ReadOnlyAccess", "IAMFullAccess", "IAMReadOnlyAccess"} <= {
-        p["PolicyName"] for p in aws_pols}
+        p["PolicyName"] for p in aws_pols
+    }
 
 
 def test_groups_and_access_keys(server: Server) -> None:
@@ -140,7 +171,10 @@ def test_groups_and_access_keys(server: Server) -> None:
         iam.create_access_key(UserName="dev1")
     assert code(e.value) == "LimitExceeded"
     iam.update_access_key(UserName="dev1", AccessKeyId=k1["AccessKeyId"], Status="Inactive")
-    keys = {k["AccessKeyId"]: k["Status"] for k in iam.list_access_keys(UserName="dev1")["AccessKeyMetadata"]}
+    keys = {
+        k["AccessKeyId"]: k["Status"]
+        for k in iam.list_access_keys(UserName="dev1")["AccessKeyMetadata"]
+    }
     assert keys[k1["AccessKeyId"]] == "Inactive"
     last = iam.get_access_key_last_used(AccessKeyId=k1["AccessKeyId"])
     assert last["UserName"] == "dev1"
@@ -159,10 +193,20 @@ def test_limited_user_denied_then_allowed(server: Server) -> None:
         lim.list_roles()
     assert code(e.value) == "AccessDenied"
     msg = e.value.response["Error"]["Message"]
-    assert msg.startswith("User: arn:aws:iam::123456789012:user/limited is not authorized to perform: iam:ListRoles")
+    assert msg.startswith(
+        "User: arn:aws:iam::123456789012:user/limited is not authorized to perform: iam:ListRoles"
+    )
     assert "because no identity-based policy allows the iam:ListRoles action" in msg
-    iam.put_user_policy(UserName="limited", PolicyName="lr", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}]}))
+    iam.put_user_policy(
+        UserName="limited",
+        PolicyName="lr",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}],
+            }
+        ),
+    )
     lim.list_roles()
     with pytest.raises(ClientError) as e:
         lim.create_user(UserName="nope")

@@ -21,14 +21,23 @@ def code(exc: ClientError) -> str:
 
 
 def doc(actions: list[str], effect: str = "Allow") -> dict:
-    return {"Version": "2012-10-17", "Statement": [{"Effect": effect, "Action": actions, "Resource": "*"}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": effect, "Action": actions, "Resource": "*"}],
+    }
 
 
 def test_boundary_and_group_policies_decide_access(server: Server) -> None:
     iam = server.client("iam")
     iam.create_group(GroupName="readers")
-    iam.put_group_policy(GroupName="readers", PolicyName="read", PolicyDocument=json.dumps(doc(["iam:List*", "iam:Get*"])))
-    assert iam.get_group_policy(GroupName="readers", PolicyName="read")["PolicyDocument"] == doc(["iam:List*", "iam:Get*"])
+    iam.put_group_policy(
+        GroupName="readers",
+        PolicyName="read",
+        PolicyDocument=json.dumps(doc(["iam:List*", "iam:Get*"])),
+    )
+    assert iam.get_group_policy(GroupName="readers", PolicyName="read")["PolicyDocument"] == doc(
+        ["iam:List*", "iam:Get*"]
+    )
     assert iam.list_group_policies(GroupName="readers")["PolicyNames"] == ["read"]
     iam.create_user(UserName="carol")
     iam.add_user_to_group(GroupName="readers", UserName="carol")
@@ -37,15 +46,23 @@ def test_boundary_and_group_policies_decide_access(server: Server) -> None:
     carol = server.client("iam", creds=key)
     carol.list_users()
     carol.get_user(UserName="carol")
-    bpol = iam.create_policy(PolicyName="only-list-users", PolicyDocument=json.dumps(doc(["iam:ListUsers"])))["Policy"]
+    bpol = iam.create_policy(
+        PolicyName="only-list-users", PolicyDocument=json.dumps(doc(["iam:ListUsers"]))
+    )["Policy"]
     iam.put_user_permissions_boundary(UserName="carol", PermissionsBoundary=bpol["Arn"])
-    assert iam.get_user(UserName="carol")["User"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == bpol["Arn"]
+    assert (
+        iam.get_user(UserName="carol")["User"]["PermissionsBoundary"]["PermissionsBoundaryArn"]
+        == bpol["Arn"]
+    )
     time.sleep(0.6)
     carol.list_users()
     with pytest.raises(ClientError) as e:
         carol.get_user(UserName="carol")
     assert code(e.value) == "AccessDenied"
-    assert "because no permissions boundary allows the iam:GetUser action" in e.value.response["Error"]["Message"]
+    assert (
+        "because no permissions boundary allows the iam:GetUser action"
+        in e.value.response["Error"]["Message"]
+    )
     iam.delete_user_permissions_boundary(UserName="carol")
     iam.remove_user_from_group(GroupName="readers", UserName="carol")
     time.sleep(0.6)
@@ -56,14 +73,32 @@ def test_boundary_and_group_policies_decide_access(server: Server) -> None:
 
 def test_tags_versions_and_detach(server: Server) -> None:
     iam = server.client("iam")
-    iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
-                                               "Action": "sts:AssumeRole"}]}))
-    iam.tag_role(RoleName="tagged", Tags=[{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "core"}])
+    iam.create_role(
+        RoleName="tagged",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ec2.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+    iam.tag_role(
+        RoleName="tagged", Tags=[{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "core"}]
+    )
     iam.untag_role(RoleName="tagged", TagKeys=["team"])
     assert iam.list_role_tags(RoleName="tagged")["Tags"] == [{"Key": "env", "Value": "prod"}]
-    arn = iam.create_policy(PolicyName="versioned", PolicyDocument=json.dumps(doc(["iam:GetRole"])))["Policy"]["Arn"]
-    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(doc(["iam:GetRole", "iam:ListRoles"])))
+    arn = iam.create_policy(
+        PolicyName="versioned", PolicyDocument=json.dumps(doc(["iam:GetRole"]))
+    )["Policy"]["Arn"]
+    iam.create_policy_version(
+        PolicyArn=arn, PolicyDocument=json.dumps(doc(["iam:GetRole", "iam:ListRoles"]))
+    )
     versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
     assert {v["VersionId"] for v in versions} == {"v1", "v2"}
     iam.set_default_policy_version(PolicyArn=arn, VersionId="v2")
@@ -81,26 +116,68 @@ def test_tags_versions_and_detach(server: Server) -> None:
 def test_simulation_and_authorization_details(server: Server) -> None:
     iam = server.client("iam")
     iam.create_user(UserName="sim")
-    iam.put_user_policy(UserName="sim", PolicyName="p", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [
-            {"Sid": "AllowList", "Effect": "Allow", "Action": "iam:List*", "Resource": "*"},
-            {"Sid": "DenyRoles", "Effect": "Deny", "Action": "iam:ListRoles", "Resource": "*"}]}))
-    res = iam.simulate_principal_policy(PolicySourceArn=f"arn:aws:iam::{ACCT}:user/sim",
-                                        ActionNames=["iam:ListUsers", "iam:ListRoles", "iam:CreateUser"])
+    iam.put_user_policy(
+        UserName="sim",
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Sid": "AllowList", "Effect": "Allow", "Action": "iam:List*", "Resource": "*"},
+                    {
+                        "Sid": "DenyRoles",
+                        "Effect": "Deny",
+                        "Action": "iam:ListRoles",
+                        "Resource": "*",
+                    },
+                ],
+            }
+        ),
+    )
+    res = iam.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{ACCT}:user/sim",
+        ActionNames=["iam:ListUsers", "iam:ListRoles", "iam:CreateUser"],
+    )
     got = {r["EvalActionName"]: r["EvalDecision"] for r in res["EvaluationResults"]}
-    assert got == {"iam:ListUsers": "allowed", "iam:ListRoles": "explicitDeny", "iam:CreateUser": "implicitDeny"}
+    assert got == {
+        "iam:ListUsers": "allowed",
+        "iam:ListRoles": "explicitDeny",
+        "iam:CreateUser": "implicitDeny",
+    }
     users = [r for r in res["EvaluationResults"] if r["EvalActionName"] == "iam:ListUsers"][0]
     assert users["MatchedStatements"][0]["SourcePolicyType"] == "user"
     assert users["MatchedStatements"][0]["SourcePolicyId"] == "p"
     custom = iam.simulate_custom_policy(
-        PolicyInputList=[json.dumps(doc(["s3:GetObject"]))], ActionNames=["s3:GetObject", "s3:PutObject"],
-        ResourceArns=["arn:aws:s3:::bucket/key"])
+        PolicyInputList=[json.dumps(doc(["s3:GetObject"]))],
+        ActionNames=["s3:GetObject", "s3:PutObject"],
+        ResourceArns=["arn:aws:s3:::bucket/key"],
+    )
     assert [r["EvalDecision"] for r in custom["EvaluationResults"]] == ["allowed", "implicitDeny"]
     cond = iam.simulate_custom_policy(
-        PolicyInputList=[json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
-                                     "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]})],
+        PolicyInputList=[
+            json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "s3:GetObject",
+                            "Resource": "*",
+                            "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+                        }
+                    ],
+                }
+            )
+        ],
         ActionNames=["s3:GetObject"],
-        ContextEntries=[{"ContextKeyName": "aws:SourceIp", "ContextKeyValues": ["10.1.2.3"], "ContextKeyType": "ip"}])
+        ContextEntries=[
+            {
+                "ContextKeyName": "aws:SourceIp",
+                "ContextKeyValues": ["10.1.2.3"],
+                "ContextKeyType": "ip",
+            }
+        ],
+    )
     assert cond["EvaluationResults"][0]["EvalDecision"] == "allowed"
     details = iam.get_account_authorization_details(Filter=["User", "Role"])
     sim = [u for u in details["UserDetailList"] if u["UserName"] == "sim"][0]
@@ -117,12 +194,22 @@ def test_mfa_device_lifecycle(server: Server) -> None:
     totp = pyotp.TOTP(dev["Base32StringSeed"].decode())
     now = time.time()
     with pytest.raises(ClientError) as e:
-        iam.enable_mfa_device(UserName="mfauser", SerialNumber=dev["SerialNumber"],
-                              AuthenticationCode1="000000", AuthenticationCode2="111111")
+        iam.enable_mfa_device(
+            UserName="mfauser",
+            SerialNumber=dev["SerialNumber"],
+            AuthenticationCode1="000000",
+            AuthenticationCode2="111111",
+        )
     assert code(e.value) == "InvalidAuthenticationCode"
-    iam.enable_mfa_device(UserName="mfauser", SerialNumber=dev["SerialNumber"],
-                          AuthenticationCode1=totp.at(now - 30), AuthenticationCode2=totp.at(now))
-    assert [d["SerialNumber"] for d in iam.list_mfa_devices(UserName="mfauser")["MFADevices"]] == [dev["SerialNumber"]]
+    iam.enable_mfa_device(
+        UserName="mfauser",
+        SerialNumber=dev["SerialNumber"],
+        AuthenticationCode1=totp.at(now - 30),
+        AuthenticationCode2=totp.at(now),
+    )
+    assert [d["SerialNumber"] for d in iam.list_mfa_devices(UserName="mfauser")["MFADevices"]] == [
+        dev["SerialNumber"]
+    ]
     with pytest.raises(ClientError) as e:
         iam.delete_virtual_mfa_device(SerialNumber=dev["SerialNumber"])
     assert code(e.value) == "DeleteConflict"
@@ -133,17 +220,29 @@ def test_mfa_device_lifecycle(server: Server) -> None:
 
 def test_oidc_provider_crud(server: Server) -> None:
     iam = server.client("iam")
-    arn = iam.create_open_id_connect_provider(Url="https://token.actions.example.com", ClientIDList=["sts.amazonaws.com"],
-                                              ThumbprintList=["a" * 40])["OpenIDConnectProviderArn"]
+    arn = iam.create_open_id_connect_provider(
+        Url="https://token.actions.example.com",
+        ClientIDList=["sts.amazonaws.com"],
+        ThumbprintList=["a" * 40],
+    )["OpenIDConnectProviderArn"]
     assert arn == f"arn:aws:iam::{ACCT}:oidc-provider/token.actions.example.com"
     with pytest.raises(ClientError) as e:
-        iam.create_open_id_connect_provider(Url="https://token.actions.example.com", ThumbprintList=["a" * 40])
+        iam.create_open_id_connect_provider(
+            Url="https://token.actions.example.com", ThumbprintList=["a" * 40]
+        )
     assert code(e.value) == "EntityAlreadyExists"
     iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID="other")
     got = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
-    assert got["Url"] == "token.actions.example.com" and set(got["ClientIDList"]) == {"sts.amazonaws.com", "other"}
-    iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=arn, ThumbprintList=["b" * 40])
-    assert arn in {p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]}
+    assert got["Url"] == "token.actions.example.com" and set(got["ClientIDList"]) == {
+        "sts.amazonaws.com",
+        "other",
+    }
+    iam.update_open_id_connect_provider_thumbprint(
+        OpenIDConnectProviderArn=arn, ThumbprintList=["b" * 40]
+    )
+    assert arn in {
+        p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    }
     iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
     with pytest.raises(ClientError) as e:
         iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
@@ -153,9 +252,22 @@ def test_oidc_provider_crud(server: Server) -> None:
 def test_access_key_rotation_by_the_user(server: Server) -> None:
     iam = server.client("iam")
     iam.create_user(UserName="rotator")
-    iam.put_user_policy(UserName="rotator", PolicyName="self", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["iam:*AccessKey*"],
-                                               "Resource": "arn:aws:iam::*:user/${aws:username}"}]}))
+    iam.put_user_policy(
+        UserName="rotator",
+        PolicyName="self",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["iam:*AccessKey*"],
+                        "Resource": "arn:aws:iam::*:user/${aws:username}",
+                    }
+                ],
+            }
+        ),
+    )
     k1 = iam.create_access_key(UserName="rotator")["AccessKey"]
     time.sleep(0.6)
     me = server.client("iam", creds=k1)
@@ -171,4 +283,6 @@ def test_access_key_rotation_by_the_user(server: Server) -> None:
         me.list_access_keys()
     assert code(e.value) == "InvalidClientTokenId"
     me2.delete_access_key(AccessKeyId=k1["AccessKeyId"])
-    assert [k["AccessKeyId"] for k in me2.list_access_keys()["AccessKeyMetadata"]] == [k2["AccessKeyId"]]
+    assert [k["AccessKeyId"] for k in me2.list_access_keys()["AccessKeyMetadata"]] == [
+        k2["AccessKeyId"]
+    ]

@@ -6,8 +6,14 @@ import json
 
 from tests.e2e.server import Server
 
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}]})
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
 
 
 def test_cli_walk(server: Server) -> None:
@@ -15,14 +21,26 @@ def test_cli_walk(server: Server) -> None:
     assert out["User"]["UserName"] == "cliuser"
     users = json.loads(server.aws("iam", "list-users").stdout)["Users"]
     assert "cliuser" in {u["UserName"] for u in users}
-    server.aws("iam", "create-role", "--role-name", "clirole", "--assume-role-policy-document", TRUST)
+    server.aws(
+        "iam", "create-role", "--role-name", "clirole", "--assume-role-policy-document", TRUST
+    )
     role = json.loads(server.aws("iam", "get-role", "--role-name", "clirole").stdout)["Role"]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Action"] == "sts:AssumeRole"
-    server.aws("iam", "attach-role-policy", "--role-name", "clirole",
-               "--policy-arn", "arn:aws:iam::aws:policy/ReadOnlyAccess")
-    att = json.loads(server.aws("iam", "list-attached-role-policies", "--role-name", "clirole").stdout)
+    server.aws(
+        "iam",
+        "attach-role-policy",
+        "--role-name",
+        "clirole",
+        "--policy-arn",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    )
+    att = json.loads(
+        server.aws("iam", "list-attached-role-policies", "--role-name", "clirole").stdout
+    )
     assert att["AttachedPolicies"][0]["PolicyName"] == "ReadOnlyAccess"
-    key = json.loads(server.aws("iam", "create-access-key", "--user-name", "cliuser").stdout)["AccessKey"]
+    key = json.loads(server.aws("iam", "create-access-key", "--user-name", "cliuser").stdout)[
+        "AccessKey"
+    ]
     assert key["AccessKeyId"].startswith("AKIA")
     r = server.aws("iam", "get-user", "--user-name", "ghost", check=False)
     assert r.returncode != 0 and "NoSuchEntity" in r.stderr
@@ -31,5 +49,7 @@ def test_cli_walk(server: Server) -> None:
     # The CLI paginates on its own: every user comes back whatever the page size.
     for i in range(3):
         server.aws("iam", "create-user", "--user-name", f"clipage{i}", "--path", "/clipage/")
-    paged = json.loads(server.aws("iam", "list-users", "--path-prefix", "/clipage/", "--page-size", "1").stdout)
+    paged = json.loads(
+        server.aws("iam", "list-users", "--path-prefix", "/clipage/", "--page-size", "1").stdout
+    )
     assert [u["UserName"] for u in paged["Users"]] == ["clipage0", "clipage1", "clipage2"]

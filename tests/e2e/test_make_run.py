@@ -18,8 +18,14 @@ def test_make_run_then_aws_cli(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ROLEGATE_"))}
     log = open(tmp_path / "make-run.log", "w+")  # noqa: SIM115
-    proc = subprocess.Popen(["make", "-s", "run", f"PORT={port}", f"DATA={data}"], cwd=REPO, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        ["make", "-s", "run", f"PORT={port}", f"DATA={data}"],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.time() + 120
         while time.time() < deadline:
@@ -31,12 +37,19 @@ def test_make_run_then_aws_cli(tmp_path: Path) -> None:
         log.seek(0)
         printed = log.read()
         exports = dict(re.findall(r"export (AWS_[A-Z_]+)=(\S+)", printed))
-        assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION"} <= set(exports), printed
+        assert {
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_ENDPOINT_URL",
+            "AWS_DEFAULT_REGION",
+        } <= set(exports), printed
         cli_env = dict(env)
         cli_env.update(exports)
         cli_env["AWS_CONFIG_FILE"] = str(tmp_path / "none-config")
         cli_env["AWS_SHARED_CREDENTIALS_FILE"] = str(tmp_path / "none-creds")
-        r = subprocess.run([AWS, "iam", "list-users"], env=cli_env, capture_output=True, text=True, timeout=60)
+        r = subprocess.run(
+            [AWS, "iam", "list-users"], env=cli_env, capture_output=True, text=True, timeout=60
+        )
         assert r.returncode == 0, r.stderr
         assert '"UserName": "admin"' in r.stdout
     finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.server import Server
+from tests.e2e.server import Server, drop_schema_of
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -22,8 +22,11 @@ def _pg_url_with_schema() -> str:
 
     base = os.environ.get("ROLEGATE_TEST_DATABASE_URL") or DEFAULT_PG
     try:
-        with psycopg.connect(base.replace("postgresql+psycopg://", "postgresql://"), autocommit=True,
-                             connect_timeout=3) as conn:
+        with psycopg.connect(
+            base.replace("postgresql+psycopg://", "postgresql://"),
+            autocommit=True,
+            connect_timeout=3,
+        ) as conn:
             schema = "rg_" + secrets.token_hex(6)
             conn.execute(f'CREATE SCHEMA "{schema}"')
     except psycopg.OperationalError as e:
@@ -36,30 +39,60 @@ def _pg_url_with_schema() -> str:
 def test_two_nodes_share_tokens(tmp_path: Path) -> None:
     url = _pg_url_with_schema()
     master = base64.b64encode(secrets.token_bytes(32)).decode()
-    a = Server(tmp_path / "a", database_url=url, env={"ROLEGATE_MASTER_KEY": master, "ROLEGATE_KEYRING_REFRESH": "0.5"}).start()
-    b = Server(tmp_path / "b", database_url=url, env={"ROLEGATE_MASTER_KEY": master, "ROLEGATE_KEYRING_REFRESH": "0.5"})
+    a = Server(
+        tmp_path / "a",
+        database_url=url,
+        env={"ROLEGATE_MASTER_KEY": master, "ROLEGATE_KEYRING_REFRESH": "0.5"},
+    ).start()
+    b = Server(
+        tmp_path / "b",
+        database_url=url,
+        env={"ROLEGATE_MASTER_KEY": master, "ROLEGATE_KEYRING_REFRESH": "0.5"},
+    )
     try:
         b.start()
         assert a.admin["access_key_id"] == b.admin["access_key_id"]  # bootstrap is idempotent
         iam_a = a.client("iam")
-        iam_a.create_role(RoleName="shared", AssumeRolePolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "123456789012"},
-                                                   "Action": "sts:AssumeRole"}]}))
-        iam_a.attach_role_policy(RoleName="shared", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+        iam_a.create_role(
+            RoleName="shared",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "123456789012"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )
+        iam_a.attach_role_policy(
+            RoleName="shared", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess"
+        )
         time.sleep(0.7)  # node b's cache checks the shared generation at most every 0.5 s
-        creds = a.client("sts").assume_role(RoleArn="arn:aws:iam::123456789012:role/shared",
-                                            RoleSessionName="xx")["Credentials"]
-        assert b.client("sts", creds=creds).get_caller_identity()["Arn"].endswith("assumed-role/shared/xx")
+        creds = a.client("sts").assume_role(
+            RoleArn="arn:aws:iam::123456789012:role/shared", RoleSessionName="xx"
+        )["Credentials"]
+        assert (
+            b.client("sts", creds=creds)
+            .get_caller_identity()["Arn"]
+            .endswith("assumed-role/shared/xx")
+        )
         b.client("iam", creds=creds).list_roles()
-        creds_b = b.client("sts").assume_role(RoleArn="arn:aws:iam::123456789012:role/shared",
-                                              RoleSessionName="yy")["Credentials"]
+        creds_b = b.client("sts").assume_role(
+            RoleArn="arn:aws:iam::123456789012:role/shared", RoleSessionName="yy"
+        )["Credentials"]
         a.client("iam", creds=creds_b).get_role(RoleName="shared")
         # A sealing key added by `keys rotate` is picked up by both nodes.
         a.cli("keys", "rotate", "--database-url", url)
         time.sleep(0.7)
-        creds_c = a.client("sts").assume_role(RoleArn="arn:aws:iam::123456789012:role/shared",
-                                              RoleSessionName="zz")["Credentials"]
+        creds_c = a.client("sts").assume_role(
+            RoleArn="arn:aws:iam::123456789012:role/shared", RoleSessionName="zz"
+        )["Credentials"]
         b.client("sts", creds=creds_c).get_caller_identity()
     finally:
         b.stop()
         a.stop()
+        drop_schema_of(url)

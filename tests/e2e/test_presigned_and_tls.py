@@ -22,7 +22,9 @@ from tests.e2e.server import REGION, ROLEGATE, Server, free_port
 
 def test_presigned_get_caller_identity(server: Server) -> None:
     sts = server.client("sts")
-    url = sts.generate_presigned_url("get_caller_identity", Params={}, ExpiresIn=900, HttpMethod="GET")
+    url = sts.generate_presigned_url(
+        "get_caller_identity", Params={}, ExpiresIn=900, HttpMethod="GET"
+    )
     r = httpx.get(url)
     assert r.status_code == 200, r.text
     assert "<Arn>arn:aws:iam::123456789012:user/admin</Arn>" in r.text
@@ -33,12 +35,27 @@ def test_presigned_get_caller_identity(server: Server) -> None:
 
 def test_presigned_with_session_credentials(server: Server) -> None:
     iam = server.client("iam")
-    iam.create_role(RoleName="vault-login", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "123456789012"},
-                                               "Action": "sts:AssumeRole"}]}))
-    c = server.client("sts").assume_role(RoleArn="arn:aws:iam::123456789012:role/vault-login",
-                                         RoleSessionName="vault")["Credentials"]
-    url = server.client("sts", creds=c).generate_presigned_url("get_caller_identity", Params={}, HttpMethod="GET")
+    iam.create_role(
+        RoleName="vault-login",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "123456789012"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+    c = server.client("sts").assume_role(
+        RoleArn="arn:aws:iam::123456789012:role/vault-login", RoleSessionName="vault"
+    )["Credentials"]
+    url = server.client("sts", creds=c).generate_presigned_url(
+        "get_caller_identity", Params={}, HttpMethod="GET"
+    )
     r = httpx.get(url)
     assert r.status_code == 200, r.text
     assert "assumed-role/vault-login/vault" in r.text
@@ -49,16 +66,30 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=1))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
         .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
         .sign(key, hashes.SHA256())
     )
     cp, kp = tmp / "cert.pem", tmp / "key.pem"
     cp.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    kp.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                     serialization.NoEncryption()))
+    kp.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cp, kp
 
 
@@ -69,18 +100,44 @@ def test_https(tmp_path: Path) -> None:
     port = free_port()
     env = dict(srv.env)
     env.pop("ROLEGATE_TEST_CLOCK_FILE", None)
-    proc = subprocess.Popen([ROLEGATE, "serve", "--port", str(port), *srv.store_args(), "--tls-cert", str(cert),
-                             "--tls-key", str(key)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            ROLEGATE,
+            "serve",
+            "--port",
+            str(port),
+            *srv.store_args(),
+            "--tls-cert",
+            str(cert),
+            "--tls-key",
+            str(key),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(200):
             try:
-                if httpx.get(f"https://127.0.0.1:{port}/healthz", verify=__import__("ssl").create_default_context(cafile=str(cert))).status_code == 200:
+                if (
+                    httpx.get(
+                        f"https://127.0.0.1:{port}/healthz",
+                        verify=__import__("ssl").create_default_context(cafile=str(cert)),
+                    ).status_code
+                    == 200
+                ):
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        sts = boto3.client("sts", endpoint_url=f"https://127.0.0.1:{port}", region_name=REGION, verify=str(cert),
-                           aws_access_key_id=admin["access_key_id"], aws_secret_access_key=admin["secret_access_key"],
-                           config=Config(retries={"max_attempts": 1}))
+        sts = boto3.client(
+            "sts",
+            endpoint_url=f"https://127.0.0.1:{port}",
+            region_name=REGION,
+            verify=str(cert),
+            aws_access_key_id=admin["access_key_id"],
+            aws_secret_access_key=admin["secret_access_key"],
+            config=Config(retries={"max_attempts": 1}),
+        )
         assert sts.get_caller_identity()["Arn"].endswith(":user/admin")
     finally:
         proc.terminate()

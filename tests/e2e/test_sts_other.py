@@ -21,15 +21,30 @@ def code(exc: ClientError) -> str:
 
 
 def allow(actions: list[str]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
 def bob(server: Server) -> dict:
     iam = server.client("iam")
     iam.create_user(UserName="bob")
-    iam.put_user_policy(UserName="bob", PolicyName="p", PolicyDocument=allow(
-        ["iam:ListUsers", "sts:GetFederationToken", "sts:DecodeAuthorizationMessage", "sts:GetAccessKeyInfo"]))
+    iam.put_user_policy(
+        UserName="bob",
+        PolicyName="p",
+        PolicyDocument=allow(
+            [
+                "iam:ListUsers",
+                "sts:GetFederationToken",
+                "sts:DecodeAuthorizationMessage",
+                "sts:GetAccessKeyInfo",
+            ]
+        ),
+    )
     key = iam.create_access_key(UserName="bob")["AccessKey"]
     time.sleep(0.6)
     return key
@@ -53,10 +68,15 @@ def test_get_session_token_with_mfa_reaches_iam(server: Server, bob: dict) -> No
     dev = iam.create_virtual_mfa_device(VirtualMFADeviceName="bob-phone")["VirtualMFADevice"]
     totp = pyotp.TOTP(dev["Base32StringSeed"].decode())
     now = time.time()
-    iam.enable_mfa_device(UserName="bob", SerialNumber=dev["SerialNumber"],
-                          AuthenticationCode1=totp.at(now - 60), AuthenticationCode2=totp.at(now - 30))
+    iam.enable_mfa_device(
+        UserName="bob",
+        SerialNumber=dev["SerialNumber"],
+        AuthenticationCode1=totp.at(now - 60),
+        AuthenticationCode2=totp.at(now - 30),
+    )
     c = server.client("sts", creds=bob).get_session_token(
-        SerialNumber=dev["SerialNumber"], TokenCode=totp.at(now))["Credentials"]
+        SerialNumber=dev["SerialNumber"], TokenCode=totp.at(now)
+    )["Credentials"]
     assert "bob" in {u["UserName"] for u in server.client("iam", creds=c).list_users()["Users"]}
 
 
@@ -76,9 +96,21 @@ def test_access_key_info_and_decode(server: Server, bob: dict) -> None:
     sts = server.client("sts", creds=bob)
     assert sts.get_access_key_info(AccessKeyId=bob["AccessKeyId"])["Account"] == ACCT
     iam = server.client("iam")
-    iam.create_role(RoleName="closed", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:user/admin"},
-                                               "Action": "sts:AssumeRole"}]}))
+    iam.create_role(
+        RoleName="closed",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{ACCT}:user/admin"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
     with pytest.raises(ClientError) as e:
         sts.assume_role(RoleArn=f"arn:aws:iam::{ACCT}:role/closed", RoleSessionName="nope")
     msg = e.value.response["Error"]["Message"]

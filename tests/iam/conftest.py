@@ -30,7 +30,9 @@ ADMIN = Principal(
     name="admin",
     access_key_id="AKIAADMINADMINADMINA",
 )
-ROOT = Principal(kind="root", arn=f"arn:aws:iam::{ACCOUNT}:root", account_id=ACCOUNT, user_id=ACCOUNT)
+ROOT = Principal(
+    kind="root", arn=f"arn:aws:iam::{ACCOUNT}:root", account_id=ACCOUNT, user_id=ACCOUNT
+)
 
 
 def role_session(role: str = "deployer", session: str = "s1") -> Principal:
@@ -152,7 +154,9 @@ def trust(principal: Any = None) -> str:
     )
 
 
-def all_pages(call: Callable[..., dict[str, Any]], action: str, member: str, **params: Any) -> list[Any]:
+def all_pages(
+    call: Callable[..., dict[str, Any]], action: str, member: str, **params: Any
+) -> list[Any]:
     out: list[Any] = []
     marker = None
     while True:

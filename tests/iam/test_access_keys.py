@@ -23,7 +23,12 @@ def test_access_key_lifecycle(iam, store):
 
     listed = iam("ListAccessKeys", UserName="k")
     assert listed["AccessKeyMetadata"] == [
-        {"UserName": "k", "AccessKeyId": k["AccessKeyId"], "Status": "Active", "CreateDate": k["CreateDate"]}
+        {
+            "UserName": "k",
+            "AccessKeyId": k["AccessKeyId"],
+            "Status": "Active",
+            "CreateDate": k["CreateDate"],
+        }
     ]
     assert "SecretAccessKey" not in listed["AccessKeyMetadata"][0]
     iam("UpdateAccessKey", UserName="k", AccessKeyId=k["AccessKeyId"], Status="Inactive")
@@ -50,7 +55,9 @@ def test_caller_defaults(iam):
     me = iam.as_(user_principal("self"))
     k = me("CreateAccessKey")["AccessKey"]
     assert k["UserName"] == "self"
-    assert [m["AccessKeyId"] for m in me("ListAccessKeys")["AccessKeyMetadata"]] == [k["AccessKeyId"]]
+    assert [m["AccessKeyId"] for m in me("ListAccessKeys")["AccessKeyMetadata"]] == [
+        k["AccessKeyId"]
+    ]
     me("UpdateAccessKey", AccessKeyId=k["AccessKeyId"], Status="Inactive")
     me("DeleteAccessKey", AccessKeyId=k["AccessKeyId"])
     with pytest.raises(ValidationError):
@@ -94,4 +101,7 @@ def test_list_keys_paginates(iam):
     first = iam("ListAccessKeys", UserName="p", MaxItems=1)
     assert first["IsTruncated"] is True
     second = iam("ListAccessKeys", UserName="p", Marker=first["Marker"])
-    assert [first["AccessKeyMetadata"][0]["AccessKeyId"], second["AccessKeyMetadata"][0]["AccessKeyId"]] == ids
+    assert [
+        first["AccessKeyMetadata"][0]["AccessKeyId"],
+        second["AccessKeyMetadata"][0]["AccessKeyId"],
+    ] == ids

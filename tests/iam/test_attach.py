@@ -28,8 +28,13 @@ def test_attach_detach_list(iam, kind, param):
     iam(f"Attach{kind}Policy", **{param: "E"}, PolicyArn=mine)
     iam(f"Attach{kind}Policy", **{param: "e"}, PolicyArn=RO)  # again: no-op
     got = iam(f"ListAttached{kind}Policies", **{param: "e"})["AttachedPolicies"]
-    assert sorted((a["PolicyName"], a["PolicyArn"]) for a in got) == [("ReadOnlyAccess", RO), ("mine", mine)]
-    only = iam(f"ListAttached{kind}Policies", **{param: "e"}, PathPrefix="/team/")["AttachedPolicies"]
+    assert sorted((a["PolicyName"], a["PolicyArn"]) for a in got) == [
+        ("ReadOnlyAccess", RO),
+        ("mine", mine),
+    ]
+    only = iam(f"ListAttached{kind}Policies", **{param: "e"}, PathPrefix="/team/")[
+        "AttachedPolicies"
+    ]
     assert only == [{"PolicyName": "mine", "PolicyArn": mine}]
     assert iam("GetPolicy", PolicyArn=RO)["Policy"]["AttachmentCount"] == 1
     # The authoriser sees which policy is being attached.
@@ -39,7 +44,10 @@ def test_attach_detach_list(iam, kind, param):
     with pytest.raises(NoSuchEntity) as e:
         iam(f"Detach{kind}Policy", **{param: "e"}, PolicyArn=RO)
     assert e.value.message == f"Policy {RO} was not found."
-    assert [a["PolicyName"] for a in iam(f"ListAttached{kind}Policies", **{param: "e"})["AttachedPolicies"]] == ["mine"]
+    assert [
+        a["PolicyName"]
+        for a in iam(f"ListAttached{kind}Policies", **{param: "e"})["AttachedPolicies"]
+    ] == ["mine"]
 
 
 @pytest.mark.parametrize(("kind", "param"), KINDS)
@@ -69,7 +77,9 @@ def test_attach_quota(iam, kind, param):
     with pytest.raises(LimitExceeded) as e:
         iam(f"Attach{kind}Policy", **{param: "e"}, PolicyArn=arns[10])
     assert e.value.message == f"Cannot exceed quota for PoliciesPer{kind}: 10"
-    listed = all_pages(iam, f"ListAttached{kind}Policies", "AttachedPolicies", **{param: "e"}, MaxItems=3)
+    listed = all_pages(
+        iam, f"ListAttached{kind}Policies", "AttachedPolicies", **{param: "e"}, MaxItems=3
+    )
     assert [a["PolicyArn"] for a in listed] == arns[:10]
 
 
@@ -85,7 +95,10 @@ def test_permissions_boundary(iam, kind, param):
     }
     assert iam("GetPolicy", PolicyArn=mine)["Policy"]["PermissionsBoundaryUsageCount"] == 1
     iam(f"Put{kind}PermissionsBoundary", **{param: "b"}, PermissionsBoundary=RO)  # replace
-    assert iam(f"Get{kind}", **{param: "b"})[kind]["PermissionsBoundary"]["PermissionsBoundaryArn"] == RO
+    assert (
+        iam(f"Get{kind}", **{param: "b"})[kind]["PermissionsBoundary"]["PermissionsBoundaryArn"]
+        == RO
+    )
     missing = f"arn:aws:iam::{ACCOUNT}:policy/none"
     with pytest.raises(NoSuchEntity) as e:
         iam(f"Put{kind}PermissionsBoundary", **{param: "b"}, PermissionsBoundary=missing)

@@ -47,7 +47,12 @@ def test_denied_mutations_change_nothing(iam):
     _denied(iam, "CreateAccessKey", UserName="u")
     _denied(iam, "CreatePolicyVersion", PolicyArn=arn, PolicyDocument=allow(), SetAsDefault=True)
     _denied(iam, "DeletePolicy", PolicyArn=arn)
-    _denied(iam, "UpdateAssumeRolePolicy", RoleName="r", PolicyDocument=trust({"Service": "ec2.amazonaws.com"}))
+    _denied(
+        iam,
+        "UpdateAssumeRolePolicy",
+        RoleName="r",
+        PolicyDocument=trust({"Service": "ec2.amazonaws.com"}),
+    )
     assert iam("GetUser", UserName="u")["User"]["UserName"] == "u"
     assert iam("ListUserPolicies", UserName="u")["PolicyNames"] == []
     assert iam("ListAccessKeys", UserName="u")["AccessKeyMetadata"] == []

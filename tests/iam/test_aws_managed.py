@@ -17,7 +17,9 @@ REQUIRED = {
 
 def _decide(name: str, action: str) -> str:
     text = next(p["document"] for p in definitions() if p["name"] == name)
-    compiled = compile_policy(parse_policy(text, PolicyKind.IDENTITY), policy_id=name, source_type="aws-managed")
+    compiled = compile_policy(
+        parse_policy(text, PolicyKind.IDENTITY), policy_id=name, source_type="aws-managed"
+    )
     req = Request(
         principal="arn:aws:iam::123456789012:user/u",
         action=action,
@@ -40,7 +42,12 @@ def test_policies_grant_what_their_names_say():
     assert _decide("AdministratorAccess", "iam:CreateUser") == "allow"
     assert _decide("IAMFullAccess", "iam:DeleteRole") == "allow"
     assert _decide("IAMFullAccess", "sts:AssumeRole") == "implicitDeny"
-    for action in ("iam:GetRole", "iam:ListUsers", "iam:SimulatePrincipalPolicy", "iam:GenerateCredentialReport"):
+    for action in (
+        "iam:GetRole",
+        "iam:ListUsers",
+        "iam:SimulatePrincipalPolicy",
+        "iam:GenerateCredentialReport",
+    ):
         assert _decide("IAMReadOnlyAccess", action) == "allow"
         assert _decide("ReadOnlyAccess", action) == "allow"
     for action in ("iam:CreateUser", "iam:PutRolePolicy", "iam:DeleteUser"):
@@ -64,7 +71,12 @@ def test_ensure_is_idempotent_and_updates_changed_documents(store, iam):
     # A newer rolegate shipping a changed document publishes a new default version.
     with store.transaction() as tx:
         e = tx.get("aws", "policy", "IAMReadOnlyAccess")
-        old = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}]})
+        old = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}],
+            }
+        )
         tx.update(e, {**e.data, "versions": {"v1": {**e.data["versions"]["v1"], "document": old}}})
     ensure_aws_managed_policies(store)
     p = iam("GetPolicy", PolicyArn=arn)["Policy"]

@@ -14,7 +14,9 @@ def test_group_lifecycle(iam):
         iam("CreateGroup", GroupName="devs")
     assert e.value.message == "Group with name devs already exists."
     got = iam("GetGroup", GroupName="DEVS")
-    assert got["Group"]["GroupName"] == "Devs" and got["Users"] == [] and got["IsTruncated"] is False
+    assert (
+        got["Group"]["GroupName"] == "Devs" and got["Users"] == [] and got["IsTruncated"] is False
+    )
     assert [x["GroupName"] for x in iam("ListGroups")["Groups"]] == ["Devs"]
     assert iam("ListGroups", PathPrefix="/ops/")["Groups"] == []
     iam("DeleteGroup", GroupName="devs")

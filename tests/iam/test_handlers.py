@@ -32,5 +32,7 @@ def test_expected_actions_are_served():
 
 def test_every_handler_is_a_modelled_iam_operation():
     model = botocore.session.get_session().get_service_model("iam")
-    assert set(HANDLERS) <= set(model.operation_names), sorted(set(HANDLERS) - set(model.operation_names))
+    assert set(HANDLERS) <= set(model.operation_names), sorted(
+        set(HANDLERS) - set(model.operation_names)
+    )
     assert all(callable(h) for h in HANDLERS.values())

@@ -56,10 +56,19 @@ def _sized(n_chars: int) -> str:
     """An identity policy of exactly ``n_chars`` non-whitespace characters."""
     base = doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/"})
     size = len("".join(base.split()))
-    return doc({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/" + "x" * (n_chars - size)})
+    return doc(
+        {
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::b/" + "x" * (n_chars - size),
+        }
+    )
 
 
-@pytest.mark.parametrize(("kind", "param", "quota"), [("User", "UserName", 2048), ("Group", "GroupName", 5120), ("Role", "RoleName", 10240)])
+@pytest.mark.parametrize(
+    ("kind", "param", "quota"),
+    [("User", "UserName", 2048), ("Group", "GroupName", 5120), ("Role", "RoleName", 10240)],
+)
 def test_inline_aggregate_quota(iam, kind, param, quota):
     create(iam, kind, "q")
     half = quota // 2

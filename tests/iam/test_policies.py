@@ -17,7 +17,9 @@ ARN = f"arn:aws:iam::{ACCOUNT}:policy/team/getter"
 
 
 def make(iam, name="getter", path="/team/", **kw):
-    return iam("CreatePolicy", PolicyName=name, Path=path, PolicyDocument=allow("iam:Get*"), **kw)["Policy"]
+    return iam("CreatePolicy", PolicyName=name, Path=path, PolicyDocument=allow("iam:Get*"), **kw)[
+        "Policy"
+    ]
 
 
 def test_create_get_policy(iam):
@@ -31,7 +33,9 @@ def test_create_get_policy(iam):
     assert got["PolicyName"] == "getter" and got["Path"] == "/team/"
     with pytest.raises(EntityAlreadyExists) as e:
         make(iam, name="GETTER", path="/other/")  # unique per account, whatever the path
-    assert e.value.message == "A policy called GETTER already exists. Duplicate names are not allowed."
+    assert (
+        e.value.message == "A policy called GETTER already exists. Duplicate names are not allowed."
+    )
 
 
 def test_policy_document_checks(iam):
@@ -39,7 +43,16 @@ def test_policy_document_checks(iam):
         iam("CreatePolicy", PolicyName="p", PolicyDocument="{nope")
     with pytest.raises(MalformedPolicyDocument):  # identity policies name no principal
         iam("CreatePolicy", PolicyName="p", PolicyDocument=trust())
-    big = doc(*[{"Effect": "Allow", "Action": f"s3:GetObject{i:04d}", "Resource": "arn:aws:s3:::b/" + "x" * 100} for i in range(60)])
+    big = doc(
+        *[
+            {
+                "Effect": "Allow",
+                "Action": f"s3:GetObject{i:04d}",
+                "Resource": "arn:aws:s3:::b/" + "x" * 100,
+            }
+            for i in range(60)
+        ]
+    )
     with pytest.raises(LimitExceeded) as e:
         iam("CreatePolicy", PolicyName="p", PolicyDocument=big)
     assert e.value.message == "Cannot exceed quota for PolicySize: 6144"
@@ -62,10 +75,14 @@ def test_get_policy_errors(iam):
 
 def test_versions(iam):
     make(iam)
-    v2 = iam("CreatePolicyVersion", PolicyArn=ARN, PolicyDocument=allow("iam:List*"))["PolicyVersion"]
+    v2 = iam("CreatePolicyVersion", PolicyArn=ARN, PolicyDocument=allow("iam:List*"))[
+        "PolicyVersion"
+    ]
     assert v2["VersionId"] == "v2" and v2["IsDefaultVersion"] is False
     assert v2["Document"] == allow("iam:List*")
-    v3 = iam("CreatePolicyVersion", PolicyArn=ARN, PolicyDocument=allow("iam:*"), SetAsDefault=True)["PolicyVersion"]
+    v3 = iam(
+        "CreatePolicyVersion", PolicyArn=ARN, PolicyDocument=allow("iam:*"), SetAsDefault=True
+    )["PolicyVersion"]
     assert v3["IsDefaultVersion"] is True
     assert iam("GetPolicy", PolicyArn=ARN)["Policy"]["DefaultVersionId"] == "v3"
     assert iam("GetPolicy", PolicyArn=ARN)["Policy"]["UpdateDate"] == v3["CreateDate"]
@@ -88,7 +105,12 @@ def test_versions(iam):
     assert e.value.message == "Cannot delete the default version of a policy."
     iam("DeletePolicyVersion", PolicyArn=ARN, VersionId="v1")
     # Version ids are never reused.
-    assert iam("CreatePolicyVersion", PolicyArn=ARN, PolicyDocument=allow())["PolicyVersion"]["VersionId"] == "v6"
+    assert (
+        iam("CreatePolicyVersion", PolicyArn=ARN, PolicyDocument=allow())["PolicyVersion"][
+            "VersionId"
+        ]
+        == "v6"
+    )
     with pytest.raises(NoSuchEntity):
         iam("GetPolicyVersion", PolicyArn=ARN, VersionId="v1")
     with pytest.raises(NoSuchEntity):
@@ -97,7 +119,13 @@ def test_versions(iam):
     assert iam("GetPolicy", PolicyArn=ARN)["Policy"]["DefaultVersionId"] == "v2"
     page = iam("ListPolicyVersions", PolicyArn=ARN, MaxItems=2)
     rest = iam("ListPolicyVersions", PolicyArn=ARN, Marker=page["Marker"])
-    assert [v["VersionId"] for v in page["Versions"] + rest["Versions"]] == ["v6", "v5", "v4", "v3", "v2"]
+    assert [v["VersionId"] for v in page["Versions"] + rest["Versions"]] == [
+        "v6",
+        "v5",
+        "v4",
+        "v3",
+        "v2",
+    ]
 
 
 def test_delete_policy_rules(iam):
@@ -141,14 +169,24 @@ def test_list_policies_scopes_and_filters(iam):
     iam("CreateRole", RoleName="r", AssumeRolePolicyDocument=trust())
     iam("AttachRolePolicy", RoleName="r", PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/local1")
     iam("AttachRolePolicy", RoleName="r", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
-    iam("PutRolePermissionsBoundary", RoleName="r", PermissionsBoundary=f"arn:aws:iam::{ACCOUNT}:policy/x/local2")
+    iam(
+        "PutRolePermissionsBoundary",
+        RoleName="r",
+        PermissionsBoundary=f"arn:aws:iam::{ACCOUNT}:policy/x/local2",
+    )
 
     local = iam("ListPolicies", Scope="Local")["Policies"]
     assert [p["PolicyName"] for p in local] == ["local1", "local2"]
     assert all("Tags" not in p and "Description" not in p for p in local)
     aws = {p["PolicyName"] for p in iam("ListPolicies", Scope="AWS")["Policies"]}
-    assert {"AdministratorAccess", "ReadOnlyAccess", "IAMFullAccess", "IAMReadOnlyAccess",
-            "PowerUserAccess", "AWSOrganizationsFullAccess"} <= aws
+    assert {
+        "AdministratorAccess",
+        "ReadOnlyAccess",
+        "IAMFullAccess",
+        "IAMReadOnlyAccess",
+        "PowerUserAccess",
+        "AWSOrganizationsFullAccess",
+    } <= aws
     assert "local1" not in aws
     everything = all_pages(iam, "ListPolicies", "Policies", MaxItems=3)
     assert {p["PolicyName"] for p in everything} == aws | {"local1", "local2"}
@@ -156,13 +194,20 @@ def test_list_policies_scopes_and_filters(iam):
 
     attached = iam("ListPolicies", OnlyAttached=True)["Policies"]
     assert {p["PolicyName"] for p in attached} == {"ReadOnlyAccess", "local1", "local2"}
-    counts = {p["PolicyName"]: (p["AttachmentCount"], p["PermissionsBoundaryUsageCount"]) for p in attached}
+    counts = {
+        p["PolicyName"]: (p["AttachmentCount"], p["PermissionsBoundaryUsageCount"])
+        for p in attached
+    }
     assert counts == {"ReadOnlyAccess": (1, 0), "local1": (1, 0), "local2": (0, 1)}
-    perms = iam("ListPolicies", OnlyAttached=True, PolicyUsageFilter="PermissionsPolicy")["Policies"]
+    perms = iam("ListPolicies", OnlyAttached=True, PolicyUsageFilter="PermissionsPolicy")[
+        "Policies"
+    ]
     assert {p["PolicyName"] for p in perms} == {"ReadOnlyAccess", "local1"}
     bounds = iam("ListPolicies", PolicyUsageFilter="PermissionsBoundary")["Policies"]
     assert [p["PolicyName"] for p in bounds] == ["local2"]
-    assert [p["PolicyName"] for p in iam("ListPolicies", Scope="Local", PathPrefix="/x/")["Policies"]] == ["local2"]
+    assert [
+        p["PolicyName"] for p in iam("ListPolicies", Scope="Local", PathPrefix="/x/")["Policies"]
+    ] == ["local2"]
 
 
 def test_list_entities_for_policy(iam):

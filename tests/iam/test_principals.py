@@ -16,7 +16,9 @@ def test_user_bundle_order_and_sources(iam, store):
     for g in ("zeta", "alpha"):
         iam("CreateGroup", GroupName=g)
         iam("AddUserToGroup", GroupName=g, UserName="u")
-        iam("PutGroupPolicy", GroupName=g, PolicyName=f"{g}-inline", PolicyDocument=allow(f"s3:{g}"))
+        iam(
+            "PutGroupPolicy", GroupName=g, PolicyName=f"{g}-inline", PolicyDocument=allow(f"s3:{g}")
+        )
     iam("AttachGroupPolicy", GroupName="alpha", PolicyArn=RO_ARN)
     iam("PutUserPermissionsBoundary", UserName="u", PermissionsBoundary=ADMIN_ARN)
 
@@ -79,6 +81,8 @@ def test_group_membership_changes_are_seen(iam, store):
     iam("AttachGroupPolicy", GroupName="g", PolicyArn=RO_ARN)
     assert policy_bundle(store, ACCOUNT, "user", "u").identity == ()
     iam("AddUserToGroup", GroupName="g", UserName="u")
-    assert [d.name for d in policy_bundle(store, ACCOUNT, "user", "u").identity] == ["ReadOnlyAccess"]
+    assert [d.name for d in policy_bundle(store, ACCOUNT, "user", "u").identity] == [
+        "ReadOnlyAccess"
+    ]
     iam("RemoveUserFromGroup", GroupName="g", UserName="u")
     assert policy_bundle(store, ACCOUNT, "user", "u").identity == ()

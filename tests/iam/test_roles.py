@@ -49,7 +49,9 @@ def test_role_defaults_and_errors(iam):
     assert e.value.message == "The role with name nope cannot be found."
     for bad in (3599, 43201):
         with pytest.raises(ValidationError):
-            iam("CreateRole", RoleName="x", AssumeRolePolicyDocument=trust(), MaxSessionDuration=bad)
+            iam(
+                "CreateRole", RoleName="x", AssumeRolePolicyDocument=trust(), MaxSessionDuration=bad
+            )
 
 
 def test_trust_policy_validation(iam):
@@ -57,11 +59,19 @@ def test_trust_policy_validation(iam):
         iam("CreateRole", RoleName="x", AssumeRolePolicyDocument='{"Statement": [')
     # A trust policy must name a principal.
     with pytest.raises(MalformedPolicyDocument):
-        iam("CreateRole", RoleName="x", AssumeRolePolicyDocument=doc({"Effect": "Allow", "Action": "sts:AssumeRole"}))
+        iam(
+            "CreateRole",
+            RoleName="x",
+            AssumeRolePolicyDocument=doc({"Effect": "Allow", "Action": "sts:AssumeRole"}),
+        )
     big = doc(
         *[
-            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:root"}, "Action": "sts:AssumeRole",
-             "Condition": {"StringEquals": {"sts:ExternalId": "x" * 200}}}
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": "x" * 200}},
+            }
             for _ in range(10)
         ]
     )
@@ -81,13 +91,33 @@ def test_trust_principal_must_exist_in_hosted_accounts(iam):
     assert iam("GetRole", RoleName="x")["Role"]["AssumeRolePolicyDocument"] == text
     # The path is part of the ARN: a user at another path is another principal.
     with pytest.raises(MalformedPolicyDocument):
-        iam("UpdateAssumeRolePolicy", RoleName="x", PolicyDocument=trust({"AWS": f"arn:aws:iam::{ACCOUNT}:user/p/ghost"}))
+        iam(
+            "UpdateAssumeRolePolicy",
+            RoleName="x",
+            PolicyDocument=trust({"AWS": f"arn:aws:iam::{ACCOUNT}:user/p/ghost"}),
+        )
     # Roles are checked too; unhosted accounts and services are not.
     with pytest.raises(MalformedPolicyDocument):
-        iam("UpdateAssumeRolePolicy", RoleName="x", PolicyDocument=trust({"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:role/none"}))
-    iam("UpdateAssumeRolePolicy", RoleName="x", PolicyDocument=trust({"AWS": "arn:aws:iam::999999999999:role/none"}))
-    iam("UpdateAssumeRolePolicy", RoleName="x", PolicyDocument=trust({"Service": "ec2.amazonaws.com"}))
-    iam("UpdateAssumeRolePolicy", RoleName="x", PolicyDocument=trust({"AWS": f"arn:aws:iam::{ACCOUNT}:role/x"}))
+        iam(
+            "UpdateAssumeRolePolicy",
+            RoleName="x",
+            PolicyDocument=trust({"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:role/none"}),
+        )
+    iam(
+        "UpdateAssumeRolePolicy",
+        RoleName="x",
+        PolicyDocument=trust({"AWS": "arn:aws:iam::999999999999:role/none"}),
+    )
+    iam(
+        "UpdateAssumeRolePolicy",
+        RoleName="x",
+        PolicyDocument=trust({"Service": "ec2.amazonaws.com"}),
+    )
+    iam(
+        "UpdateAssumeRolePolicy",
+        RoleName="x",
+        PolicyDocument=trust({"AWS": f"arn:aws:iam::{ACCOUNT}:role/x"}),
+    )
 
 
 def test_update_role(iam):
@@ -110,13 +140,21 @@ def test_update_role(iam):
 
 def test_list_roles(iam):
     for i in range(5):
-        iam("CreateRole", RoleName=f"role{i}", Path="/a/" if i < 3 else "/b/", AssumeRolePolicyDocument=trust(),
-            Tags=[{"Key": "k", "Value": "v"}])
+        iam(
+            "CreateRole",
+            RoleName=f"role{i}",
+            Path="/a/" if i < 3 else "/b/",
+            AssumeRolePolicyDocument=trust(),
+            Tags=[{"Key": "k", "Value": "v"}],
+        )
     roles = all_pages(iam, "ListRoles", "Roles", MaxItems=2)
     assert [r["RoleName"] for r in roles] == [f"role{i}" for i in range(5)]
     assert all("Tags" not in r and "RoleLastUsed" not in r for r in roles)
     assert all(json.loads(r["AssumeRolePolicyDocument"]) for r in roles)
-    assert [r["RoleName"] for r in iam("ListRoles", PathPrefix="/b/")["Roles"]] == ["role3", "role4"]
+    assert [r["RoleName"] for r in iam("ListRoles", PathPrefix="/b/")["Roles"]] == [
+        "role3",
+        "role4",
+    ]
 
 
 def test_delete_role_conflicts(iam):
@@ -132,7 +170,11 @@ def test_delete_role_conflicts(iam):
     assert e.value.message == "Cannot delete entity, must detach all policies first."
     iam("DetachRolePolicy", RoleName="d", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
     # A boundary does not block deletion.
-    iam("PutRolePermissionsBoundary", RoleName="d", PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    iam(
+        "PutRolePermissionsBoundary",
+        RoleName="d",
+        PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess",
+    )
     iam("DeleteRole", RoleName="D")
     with pytest.raises(NoSuchEntity):
         iam("DeleteRole", RoleName="d")
@@ -142,6 +184,8 @@ def test_role_last_used_is_rendered(iam, store):
     iam("CreateRole", RoleName="used", AssumeRolePolicyDocument=trust())
     with store.transaction() as tx:
         e = tx.get(ACCOUNT, "role", "used")
-        tx.update(e, {**e.data, "last_used": {"date": "2026-03-04T05:06:07+00:00", "region": "eu-west-1"}})
+        tx.update(
+            e, {**e.data, "last_used": {"date": "2026-03-04T05:06:07+00:00", "region": "eu-west-1"}}
+        )
     last = iam("GetRole", RoleName="used")["Role"]["RoleLastUsed"]
     assert last["Region"] == "eu-west-1" and last["LastUsedDate"].year == 2026

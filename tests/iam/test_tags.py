@@ -20,10 +20,19 @@ def setup(iam, kind):
 @pytest.mark.parametrize("kind", ["User", "Role", "Policy"])
 def test_tag_untag_list(iam, kind):
     target = setup(iam, kind)
-    iam(f"Tag{kind}", **target, Tags=[{"Key": "CostCenter", "Value": "1"}, {"Key": "env", "Value": ""}])
-    iam(f"Tag{kind}", **target, Tags=[{"Key": "costcenter", "Value": "2"}])  # keys are case-insensitive
+    iam(
+        f"Tag{kind}",
+        **target,
+        Tags=[{"Key": "CostCenter", "Value": "1"}, {"Key": "env", "Value": ""}],
+    )
+    iam(
+        f"Tag{kind}", **target, Tags=[{"Key": "costcenter", "Value": "2"}]
+    )  # keys are case-insensitive
     tags = iam(f"List{kind}Tags", **target)
-    assert tags == {"Tags": [{"Key": "costcenter", "Value": "2"}, {"Key": "env", "Value": ""}], "IsTruncated": False}
+    assert tags == {
+        "Tags": [{"Key": "costcenter", "Value": "2"}, {"Key": "env", "Value": ""}],
+        "IsTruncated": False,
+    }
     assert iam.auth.calls[-1][0] == f"iam:List{kind}Tags"
     iam(f"Untag{kind}", **target, TagKeys=["COSTCENTER", "missing"])
     assert iam(f"List{kind}Tags", **target)["Tags"] == [{"Key": "env", "Value": ""}]
@@ -44,11 +53,20 @@ def test_tag_limit_and_paging(iam, kind):
 
 
 def test_tag_context_reaches_the_authoriser(iam):
-    iam("CreateRole", RoleName="r", AssumeRolePolicyDocument=trust(), Tags=[{"Key": "team", "Value": "a"}])
+    iam(
+        "CreateRole",
+        RoleName="r",
+        AssumeRolePolicyDocument=trust(),
+        Tags=[{"Key": "team", "Value": "a"}],
+    )
     create_ctx = iam.auth.calls[-1][2]
     assert create_ctx["aws:RequestTag/team"] == "a" and create_ctx["aws:TagKeys"] == ["team"]
     iam("GetRole", RoleName="r")
-    assert iam.auth.calls[-1] == ("iam:GetRole", f"arn:aws:iam::{ACCOUNT}:role/r", {"aws:ResourceTag/team": "a"})
+    assert iam.auth.calls[-1] == (
+        "iam:GetRole",
+        f"arn:aws:iam::{ACCOUNT}:role/r",
+        {"aws:ResourceTag/team": "a"},
+    )
     iam("UntagRole", RoleName="r", TagKeys=["team"])
     assert iam.auth.calls[-1][2]["aws:TagKeys"] == ["team"]
 
@@ -59,4 +77,8 @@ def test_tags_on_missing_entities(iam):
     with pytest.raises(NoSuchEntity):
         iam("ListRoleTags", RoleName="ghost")
     with pytest.raises(NoSuchEntity):
-        iam("TagPolicy", PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/ghost", Tags=[{"Key": "a", "Value": "b"}])
+        iam(
+            "TagPolicy",
+            PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/ghost",
+            Tags=[{"Key": "a", "Value": "b"}],
+        )

@@ -189,7 +189,9 @@ def test_update_user_rename_and_move(iam, store):
     assert u["UserId"] == uid and u["Path"] == "/moved/"
     assert u["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/moved/new"
     assert [x["UserName"] for x in iam("GetGroup", GroupName="g")["Users"]] == ["new"]
-    assert [k["AccessKeyId"] for k in iam("ListAccessKeys", UserName="new")["AccessKeyMetadata"]] == [key]
+    assert [
+        k["AccessKeyId"] for k in iam("ListAccessKeys", UserName="new")["AccessKeyMetadata"]
+    ] == [key]
     assert store.lookup_access_key(key).user_name == "new"
     iam("CreateUser", UserName="taken")
     with pytest.raises(EntityAlreadyExists):

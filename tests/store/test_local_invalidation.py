@@ -24,7 +24,9 @@ def test_local_writes_keep_the_rest_warm_and_remote_writes_drop_it(tmp_path: Pat
             tx.insert(A, "user", "alice", entity_id="AIDAALICE", arn="arn:alice", data={"v": 1})
             tx.insert(A, "group", "g", entity_id="AGPAG", arn="arn:g", data={})
             tx.link(A, "group-member", "g", "alice")
-            tx.insert_access_key("AKIAALICE", A, "alice", "AIDAALICE", "s" * 40, "Active", datetime.now(UTC))
+            tx.insert_access_key(
+                "AKIAALICE", A, "alice", "AIDAALICE", "s" * 40, "Active", datetime.now(UTC)
+            )
         # Warm a's cache (twice: a fill that races a local eviction is
         # refused, and the first reads may follow this process's own writes).
         for _ in range(2):
@@ -60,7 +62,9 @@ def test_local_writes_keep_the_rest_warm_and_remote_writes_drop_it(tmp_path: Pat
         assert a.get_by_id("AIDAALICE").name == "Alicia"
         key = a.lookup_access_key("AKIAALICE")
         assert key.status == "Inactive" and key.user_name == "Alicia"
-        assert a.links_to(A, "group-member", "alice") == [] and a.links_from(A, "group-member", "g") == ["alicia"]
+        assert a.links_to(A, "group-member", "alice") == [] and a.links_from(
+            A, "group-member", "g"
+        ) == ["alicia"]
 
         # Another process writes; our next local write notices the skipped generation.
         a.get(A, "group", "g")

@@ -164,7 +164,9 @@ def user_identity(ctx: CallContext) -> dict[str, Any]:
             sc["webIdFederationData"] = {
                 "federatedProvider": fed["provider"],
                 "attributes": {
-                    k: v for k, v in (fed.get("context_keys") or {}).items() if not k.startswith("aws:")
+                    k: v
+                    for k, v in (fed.get("context_keys") or {}).items()
+                    if not k.startswith("aws:")
                 },
             }
         if p.kind == "user":  # GetSessionToken credentials act as the user
