@@ -31,7 +31,6 @@ import base64
 import binascii
 import hmac
 import operator
-import os
 import re
 import struct
 import threading
@@ -44,6 +43,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from rolegate.errors import ExpiredToken, InvalidAuthorizationMessage, InvalidClientTokenId
+from rolegate.randpool import random_bytes
 
 __all__ = [
     "CLAIMS_VERSION",
@@ -364,7 +364,7 @@ def seal(claims: SessionClaims, ring: KeyRing, now: int, *, nonce: bytes | None 
     and for later formats; v1 stores the claims' own ``issued_at``.
     """
     if nonce is None:
-        nonce = os.urandom(NONCE_LENGTH)
+        nonce = random_bytes(NONCE_LENGTH)
     return _seal_from_parts(claims, ring, now, nonce, ring.primary_key_id)
 
 
@@ -406,7 +406,7 @@ def seal_message(payload: bytes, ring: KeyRing, now: int, nonce: bytes | None = 
     if not isinstance(payload, bytes):
         raise TypeError("payload must be bytes")
     if nonce is None:
-        nonce = os.urandom(NONCE_LENGTH)
+        nonce = random_bytes(NONCE_LENGTH)
     plaintext = _MESSAGE_PREFIX.pack(int(now)) + payload
     return _seal_blob(_FORMAT_MESSAGE_V1, _AAD_MESSAGE, plaintext, ring, nonce, ring.primary_key_id)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import os
 import random
 import string
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from typing import Any
 from rolegate import tokens
 from rolegate.context import CallContext
 from rolegate.iam.lookup import rng as lookup_rng
+from rolegate.randpool import random_bytes
 
 SESSION_KEY_PREFIX = "ASIA"
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -54,14 +54,14 @@ def _chars(alphabet: str, data: bytes) -> str:
 def _random_parts(rng: Any, *parts: tuple[str, int]) -> list[str]:
     """Random strings of the given (alphabet, length) parts.
 
-    With the system CSPRNG this is one ``os.urandom`` call for all parts:
+    With the system CSPRNG this is one draw from ``randpool`` for all parts:
     ``SystemRandom.choice`` costs a syscall per character (~10 µs each here,
     ~0.5 ms for a key id and a secret), far too much for the AssumeRole hot
     path. Any other rng (tests inject ``random.Random`` for reproducible ids)
     is used through ``choice``.
     """
     if isinstance(rng, random.SystemRandom):
-        data = os.urandom(sum(n for _, n in parts))
+        data = random_bytes(sum(n for _, n in parts))
         out, at = [], 0
         for alphabet, n in parts:
             out.append(_chars(alphabet, data[at : at + n]))
