@@ -8,6 +8,7 @@ printing requests/s and CPU µs per request (or a cProfile listing)."""
 from __future__ import annotations
 
 import cProfile
+import os
 import json
 import pstats
 import sys
@@ -114,7 +115,7 @@ def main() -> None:
         f"{which} {mode}: {n / dt:.0f}/s wall, {dc / n * 1e6:.0f} us CPU/request, last status {status}"
     )
     if prof:
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(prof).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(40)
     state.audit = real_audit
     real_audit.close()
     state.store.close()
