@@ -932,25 +932,22 @@ class Store:
         return builtins.list(hit)
 
     def links_from(self, account_id: str, rel: str, a: str) -> builtins.list[str]:
-        view = self._cache.view(account_id)
-        hit = view.links_from.get((rel, a))
-        if hit is None:
-            epoch = view.epoch
-            with self._read() as conn:
-                params = {"account_id": account_id, "rel": rel, "a": a}
-                hit = tuple(r[0] for r in conn.execute(q.SEL_LINKS_FROM, params))
-            self._cache.fill(view, "links_from", (rel, a), hit, epoch)
-        return builtins.list(hit)
+        return self._cached_links(account_id, "links_from", q.SEL_LINKS_FROM, rel, "a", a)
 
     def links_to(self, account_id: str, rel: str, b: str) -> builtins.list[str]:
+        return self._cached_links(account_id, "links_to", q.SEL_LINKS_TO, rel, "b", b)
+
+    def _cached_links(
+        self, account_id: str, slot: str, stmt: Any, rel: str, end: str, value: str
+    ) -> builtins.list[str]:
         view = self._cache.view(account_id)
-        hit = view.links_to.get((rel, b))
+        hit = getattr(view, slot).get((rel, value))
         if hit is None:
             epoch = view.epoch
             with self._read() as conn:
-                params = {"account_id": account_id, "rel": rel, "b": b}
-                hit = tuple(r[0] for r in conn.execute(q.SEL_LINKS_TO, params))
-            self._cache.fill(view, "links_to", (rel, b), hit, epoch)
+                params = {"account_id": account_id, "rel": rel, end: value}
+                hit = tuple(r[0] for r in conn.execute(stmt, params))
+            self._cache.fill(view, slot, (rel, value), hit, epoch)
         return builtins.list(hit)
 
     def get_account(self, account_id: str) -> dict[str, Any] | None:
