@@ -57,6 +57,7 @@ InvalidInput = _kind("InvalidInput", "InvalidInput", 400)
 InvalidAuthenticationCode = _kind("InvalidAuthenticationCode", "InvalidAuthenticationCode", 403)
 PolicyNotAttachable = _kind("PolicyNotAttachable", "PolicyNotAttachable", 400)
 ConcurrentModification = _kind("ConcurrentModification", "ConcurrentModification", 409)
+PasswordPolicyViolation = _kind("PasswordPolicyViolation", "PasswordPolicyViolation", 400)
 
 # STS.
 PackedPolicyTooLarge = _kind("PackedPolicyTooLarge", "PackedPolicyTooLarge", 400)

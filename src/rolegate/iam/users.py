@@ -120,6 +120,8 @@ def delete_user(ctx: CallContext, params: dict) -> None:
     with ctx.store.transaction() as tx:
         entity = lookup.require(tx, account, USER, name)
         # The order follows AWS: credentials first, then policies, then groups.
+        if entity.data.get("login_profile"):
+            raise DeleteConflict("Cannot delete entity, must delete login profile first.")
         if tx.list_access_keys(account, entity.name):
             raise DeleteConflict("Cannot delete entity, must delete access keys first.")
         if _mfa_devices_of(tx, account, entity.name):
