@@ -25,8 +25,8 @@ _CORE_MODULES = (
     "inline",
     "attach",
     "tags",
-    "login_profiles",
-    "password_policy",
+    "instance_profiles",
+    "account",
 )
 # Written in parallel by another engineer; tolerated missing (not yet landed,
 # or trimmed from a build), never silently broken: any other import error

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from rolegate.context import CallContext
+from rolegate.iam.instance_profiles import profiles_for_role
 from rolegate.iam.lookup import AWS_MANAGED_ACCOUNT, as_datetime, find_policy
 from rolegate.iam.paging import paginate
 from rolegate.iam.policies import Usage, update_date, usage, version_output
@@ -84,7 +85,7 @@ def _group_detail(group: Any) -> dict[str, Any]:
     }
 
 
-def _role_detail(role: Any) -> dict[str, Any]:
+def _role_detail(store: Any, account_id: str, role: Any) -> dict[str, Any]:
     d = role.data
     out: dict[str, Any] = {
         "Path": role.path,
@@ -93,8 +94,7 @@ def _role_detail(role: Any) -> dict[str, Any]:
         "Arn": role.arn,
         "CreateDate": _create_date(role),
         "AssumeRolePolicyDocument": d.get("assume_role_policy"),
-        # rolegate has no EC2 instance profiles.
-        "InstanceProfileList": [],
+        "InstanceProfileList": profiles_for_role(store, account_id, role),
         "RolePolicyList": _inline(role),
         "AttachedManagedPolicies": _attached(role),
         "Tags": _tags(role),
@@ -155,7 +155,9 @@ def get_account_authorization_details(ctx: CallContext, params: dict[str, Any]) 
             items.append((f"1:{e.name_key}", "GroupDetailList", _bind(_group_detail, e)))
     if "Role" in wanted:
         for e in store.list(account, "role"):
-            items.append((f"2:{e.name_key}", "RoleDetailList", _bind(_role_detail, e)))
+            items.append(
+                (f"2:{e.name_key}", "RoleDetailList", _bind(_role_detail, store, account, e))
+            )
     if "LocalManagedPolicy" in wanted:
         for p in store.list(account, "policy"):
             items.append((f"3:{p.arn}", "Policies", _bind(_policy_detail, p, u)))

@@ -18,6 +18,8 @@ from rolegate.iam.tags import clean_tags
 DEFAULT_MAX_SESSION = 3600
 MIN_MAX_SESSION = 3600
 MAX_MAX_SESSION = 43200
+# Link from an instance profile's name_key to its role's (iam/instance_profiles.py).
+INSTANCE_PROFILE_ROLE_REL = "instance-profile-role"
 
 
 def _check_max_session(value: Any) -> int:
@@ -152,6 +154,10 @@ def delete_role(ctx: CallContext, params: dict) -> None:
             raise DeleteConflict("Cannot delete entity, must delete policies first.")
         if entity.data.get("attached_policies"):
             raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+        if tx.links_to(account, INSTANCE_PROFILE_ROLE_REL, entity.name_key):
+            raise DeleteConflict(
+                "Cannot delete entity, must remove roles from instance profile first."
+            )
         tx.delete(account, "role", entity.name)
     return None
 

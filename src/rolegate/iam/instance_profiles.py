@@ -1,0 +1,218 @@
+"""IAM instance profiles: Create/Get/Delete/ListInstanceProfiles,
+Add/RemoveRoleFromInstanceProfile, ListInstanceProfilesForRole and the
+instance-profile tag actions.
+
+A profile is an entity of kind ``instance-profile`` (data ``{tags}``); the
+role it holds (at most one, as in AWS) is a link
+``instance-profile-role`` from the profile's name_key to the role's name_key.
+Roles are rendered inside a profile as full ``Role`` shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rolegate import ids
+from rolegate.context import CallContext
+from rolegate.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from rolegate.iam import lookup
+from rolegate.iam.lookup import ROLE, EntityKind
+from rolegate.iam.paging import paginate
+from rolegate.iam.roles import INSTANCE_PROFILE_ROLE_REL, role_output
+from rolegate.iam.tags import _list_entity_tags, _tag_entity, _untag_entity, clean_tags
+
+ROLES_PER_PROFILE = 1  # InstanceSessionsPerInstanceProfile; not adjustable in AWS
+
+
+class _ProfileKind(EntityKind):
+    def not_found(self, name: str) -> NoSuchEntity:
+        # AWS's wording for this kind differs from users/roles.
+        return NoSuchEntity(f"Instance Profile {name} cannot be found.")
+
+
+INSTANCE_PROFILE = _ProfileKind(
+    "instance-profile",
+    "instance profile",
+    "InstanceProfile",
+    "AIPA",
+    "InstanceProfileName",
+    "AWS::IAM::InstanceProfile",
+    0,
+    0,
+)
+
+
+def _roles_of(reader: Any, account: str, profile: Any) -> list[Any]:
+    out = []
+    for key in sorted(reader.links_from(account, INSTANCE_PROFILE_ROLE_REL, profile.name_key)):
+        role = reader.get(account, "role", key)
+        if role is not None:
+            out.append(role)
+    return out
+
+
+def profile_output(store: Any, profile: Any, *, tags: bool = True) -> dict[str, Any]:
+    """The ``InstanceProfile`` shape (``store`` may be a transaction)."""
+    out: dict[str, Any] = {
+        "Path": profile.path,
+        "InstanceProfileName": profile.name,
+        "InstanceProfileId": profile.entity_id,
+        "Arn": profile.arn,
+        "CreateDate": lookup.as_datetime(profile.created_at),
+        "Roles": [
+            role_output(r, store=store) for r in _roles_of(store, profile.account_id, profile)
+        ],
+    }
+    if tags and profile.data.get("tags"):
+        out["Tags"] = [dict(t) for t in profile.data["tags"]]
+    return out
+
+
+def profiles_for_role(store: Any, account: str, role: Any) -> list[dict[str, Any]]:
+    """The ``InstanceProfile`` shapes holding ``role`` (GetAccountAuthorizationDetails)."""
+    out = []
+    for key in sorted(store.links_to(account, INSTANCE_PROFILE_ROLE_REL, role.name_key)):
+        profile = store.get(account, INSTANCE_PROFILE.kind, key)
+        if profile is not None:
+            out.append(profile_output(store, profile))
+    return out
+
+
+def create_instance_profile(ctx: CallContext, params: dict) -> dict:
+    account = ctx.account_id
+    name = params["InstanceProfileName"]
+    path = params.get("Path") or "/"
+    tags = clean_tags(params.get("Tags"))
+    arn = INSTANCE_PROFILE.arn(account, path, name)
+    lookup.authorize(
+        ctx,
+        "CreateInstanceProfile",
+        arn,
+        INSTANCE_PROFILE.audit_type,
+        context=lookup.tag_context(tags, "aws:RequestTag/"),
+    )
+    with ctx.store.transaction() as tx:
+        entity = lookup.insert_entity(
+            tx,
+            account,
+            INSTANCE_PROFILE.kind,
+            name,
+            entity_id=ids.new_unique_id(INSTANCE_PROFILE.id_prefix, lookup.rng(ctx)),
+            arn=arn,
+            path=path,
+            data={"tags": tags},
+            now=ctx.now,
+            exists=EntityAlreadyExists(f"Instance Profile {name} already exists."),
+        )
+        out = {"InstanceProfile": profile_output(tx, entity)}
+    lookup.record_response(ctx, out)
+    return out
+
+
+def get_instance_profile(ctx: CallContext, params: dict) -> dict:
+    entity = lookup.authorize_entity(
+        ctx, INSTANCE_PROFILE, "GetInstanceProfile", params["InstanceProfileName"]
+    )
+    return {"InstanceProfile": profile_output(ctx.store, entity)}
+
+
+def delete_instance_profile(ctx: CallContext, params: dict) -> None:
+    account = ctx.account_id
+    name = params["InstanceProfileName"]
+    lookup.authorize_entity(ctx, INSTANCE_PROFILE, "DeleteInstanceProfile", name)
+    with ctx.store.transaction() as tx:
+        entity = lookup.require(tx, account, INSTANCE_PROFILE, name)
+        if tx.links_from(account, INSTANCE_PROFILE_ROLE_REL, entity.name_key):
+            raise DeleteConflict(
+                "Cannot delete entity, must remove roles from instance profile first."
+            )
+        tx.delete(account, INSTANCE_PROFILE.kind, entity.name)
+    return None
+
+
+def list_instance_profiles(ctx: CallContext, params: dict) -> dict:
+    account = ctx.account_id
+    prefix = params.get("PathPrefix") or "/"
+    lookup.authorize(
+        ctx, "ListInstanceProfiles", f"arn:aws:iam::{account}:instance-profile{prefix}", None
+    )
+    profiles = ctx.store.list(account, INSTANCE_PROFILE.kind, path_prefix=prefix)
+    page, extra = paginate(profiles, params, key=lambda e: e.name_key)
+    return {"InstanceProfiles": [profile_output(ctx.store, e, tags=False) for e in page], **extra}
+
+
+def add_role_to_instance_profile(ctx: CallContext, params: dict) -> None:
+    account = ctx.account_id
+    name = params["InstanceProfileName"]
+    role_name = params["RoleName"]
+    lookup.authorize_entity(ctx, INSTANCE_PROFILE, "AddRoleToInstanceProfile", name)
+    # AWS also requires iam:PassRole on the role being placed in the profile.
+    role = ctx.store.get(account, ROLE.kind, role_name)
+    ctx.authorize(
+        "iam:PassRole",
+        role.arn if role is not None else ROLE.arn(account, "/", role_name),
+        context=lookup.resource_context(role) or None,
+    )
+    with ctx.store.transaction() as tx:
+        profile = lookup.require(tx, account, INSTANCE_PROFILE, name)
+        role = lookup.require(tx, account, ROLE, role_name)
+        if len(tx.links_from(account, INSTANCE_PROFILE_ROLE_REL, profile.name_key)) >= (
+            ROLES_PER_PROFILE
+        ):
+            raise LimitExceeded(
+                f"Cannot exceed quota for InstanceSessionsPerInstanceProfile: {ROLES_PER_PROFILE}"
+            )
+        # Bump the profile's version: of two concurrent adds, one loses with
+        # ConcurrentModification instead of both passing the quota check.
+        tx.update(profile, dict(profile.data), now=ctx.now)
+        tx.link(account, INSTANCE_PROFILE_ROLE_REL, profile.name_key, role.name_key)
+    return None
+
+
+def remove_role_from_instance_profile(ctx: CallContext, params: dict) -> None:
+    account = ctx.account_id
+    name = params["InstanceProfileName"]
+    role_name = params["RoleName"]
+    lookup.authorize_entity(ctx, INSTANCE_PROFILE, "RemoveRoleFromInstanceProfile", name)
+    with ctx.store.transaction() as tx:
+        profile = lookup.require(tx, account, INSTANCE_PROFILE, name)
+        role = lookup.require(tx, account, ROLE, role_name)
+        if not tx.unlink(account, INSTANCE_PROFILE_ROLE_REL, profile.name_key, role.name_key):
+            raise NoSuchEntity(
+                f"The role with name {role.name} is not in instance profile {profile.name}."
+            )
+    return None
+
+
+def list_instance_profiles_for_role(ctx: CallContext, params: dict) -> dict:
+    account = ctx.account_id
+    role = lookup.authorize_entity(ctx, ROLE, "ListInstanceProfilesForRole", params["RoleName"])
+    profiles = []
+    for key in ctx.store.links_to(account, INSTANCE_PROFILE_ROLE_REL, role.name_key):
+        profile = ctx.store.get(account, INSTANCE_PROFILE.kind, key)
+        if profile is not None:
+            profiles.append(profile)
+    page, extra = paginate(profiles, params, key=lambda e: e.name_key)
+    return {"InstanceProfiles": [profile_output(ctx.store, e, tags=False) for e in page], **extra}
+
+
+def _owned(handler: Callable[..., Any]) -> Callable[..., Any]:
+    # The tag handlers are built by tags.py's factories; they belong to this
+    # module's table (tests group handlers by ``__module__``).
+    handler.__module__ = __name__
+    return handler
+
+
+HANDLERS: dict[str, Callable[..., Any]] = {
+    "CreateInstanceProfile": create_instance_profile,
+    "GetInstanceProfile": get_instance_profile,
+    "DeleteInstanceProfile": delete_instance_profile,
+    "ListInstanceProfiles": list_instance_profiles,
+    "AddRoleToInstanceProfile": add_role_to_instance_profile,
+    "RemoveRoleFromInstanceProfile": remove_role_from_instance_profile,
+    "ListInstanceProfilesForRole": list_instance_profiles_for_role,
+    "TagInstanceProfile": _owned(_tag_entity(INSTANCE_PROFILE)),
+    "UntagInstanceProfile": _owned(_untag_entity(INSTANCE_PROFILE)),
+    "ListInstanceProfileTags": _owned(_list_entity_tags(INSTANCE_PROFILE)),
+}
