@@ -25,6 +25,8 @@ _CORE_MODULES = (
     "inline",
     "attach",
     "tags",
+    "login_profiles",
+    "password_policy",
     "instance_profiles",
     "account",
 )
