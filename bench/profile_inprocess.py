@@ -8,8 +8,8 @@ printing requests/s and CPU µs per request (or a cProfile listing)."""
 from __future__ import annotations
 
 import cProfile
-import os
 import json
+import os
 import pstats
 import sys
 import tempfile
