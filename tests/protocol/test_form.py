@@ -130,3 +130,13 @@ def test_any_bytes_decode_or_raise_aws_error(body: bytes, which: tuple[str, str]
     except AwsError as exc:
         assert 400 <= exc.status < 500
         assert exc.message
+
+
+def test_secret_fields_are_never_cached() -> None:
+    from rolegate.protocol import form
+
+    body = b"Action=CreateLoginProfile&UserName=u&Password=Sup3r%2Bsecret&TokenCode=123456"
+    assert dict(form.parse_form(body))["Password"] == "Sup3r+secret"
+    cached = b"".join(form._pieces)
+    assert b"Sup3r" not in cached and b"123456" not in cached
+    assert b"UserName=u" in form._pieces

@@ -63,9 +63,21 @@ def _decode_pair(piece: bytes) -> tuple[str, str]:
 
 # Decoded short pieces ("Action=AssumeRole" -> ("Action", "AssumeRole")): one
 # dict lookup per piece on the hot path. Emptied when full rather than LRU:
-# cheaper, and a burst of unique values costs one refill. Pieces may hold
-# short secrets (a TokenCode); this is process memory like the store's cache.
+# cheaper, and a burst of unique values costs one refill.
 _pieces: dict[bytes, tuple[str, str]] = {}
+
+# Fields whose values are secrets or one-time proofs are never cached: a
+# password or MFA code must not outlive its request in process memory.
+_NEVER_CACHED = (
+    b"Password=",
+    b"NewPassword=",
+    b"OldPassword=",
+    b"TokenCode=",
+    b"AuthenticationCode1=",
+    b"AuthenticationCode2=",
+    b"X-Amz-Security-Token=",
+    b"X-Amz-Signature=",
+)
 
 
 def parse_form(body: bytes) -> list[tuple[str, str]]:
@@ -90,7 +102,7 @@ def parse_form(body: bytes) -> list[tuple[str, str]]:
             if not piece:
                 continue
             pair = _decode_pair(piece)
-            if len(piece) <= CACHEABLE_PIECE_BYTES:
+            if len(piece) <= CACHEABLE_PIECE_BYTES and not piece.startswith(_NEVER_CACHED):
                 if len(cache) >= _CACHE_SIZE:
                     cache.clear()
                 cache[piece] = pair
