@@ -103,7 +103,7 @@ def _bundle(ctx: CallContext, kind: str, name: str | None) -> Any:
 
     if name is None:
         return None
-    cache = ctx.audit_extra.setdefault("_bundles", {})
+    cache = ctx.memo.setdefault("bundles", {})
     key = (kind, name)
     if key not in cache:
         cache[key] = policy_bundle(ctx.store, ctx.principal.account_id, kind, name)  # type: ignore[union-attr]
@@ -135,7 +135,7 @@ def _session_policies(ctx: CallContext, s: Any) -> tuple[Any, ...] | None:
 
 def caller_policy_set(ctx: CallContext) -> Any:
     """The caller's identity ∩ boundary ∩ session policies, compiled."""
-    cached = ctx.audit_extra.get("_policy_set")
+    cached = ctx.memo.get("policy_set")
     if cached is not None:
         return cached
     p = ctx.principal
@@ -159,7 +159,7 @@ def caller_policy_set(ctx: CallContext) -> Any:
             if p.kind == "federated-user" and session is None:
                 session = ()
     ps = policy.PolicySet(identity=identity, boundary=boundary, session=session)
-    ctx.audit_extra["_policy_set"] = ps
+    ctx.memo["policy_set"] = ps
     return ps
 
 
@@ -217,12 +217,9 @@ def authorize(
         ps = policy.PolicySet(
             identity=ps.identity, boundary=ps.boundary, session=ps.session, resource=resource_policy
         )
-    full = (
-        base_context(ctx)
-        if ctx.audit_extra.get("_base_ctx") is None
-        else ctx.audit_extra["_base_ctx"]
-    )
-    ctx.audit_extra["_base_ctx"] = full
+    full = ctx.memo.get("base_context")
+    if full is None:
+        full = ctx.memo["base_context"] = base_context(ctx)
     if context:
         full = {**full, **context}
     role_arn = p.session.role_arn if (p.kind == "assumed-role" and p.session is not None) else None

@@ -65,6 +65,10 @@ class CallContext:
     audit_resources: list[dict[str, str]] = field(default_factory=list)
     audit_response: Mapping[str, Any] | None = None
     audit_extra: dict[str, Any] = field(default_factory=dict)
+    # Per-request memo of what authz read or built (policy bundles, the
+    # compiled policy set, the base condition context), so a handler that
+    # authorises several times pays for it once. Never audited.
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def account_id(self) -> str:
