@@ -10,15 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rolegate import ids
 from rolegate.context import CallContext
-from rolegate.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from rolegate.errors import DeleteConflict, LimitExceeded, NoSuchEntity
 from rolegate.iam import lookup
 from rolegate.iam.lookup import GROUP, USER
 from rolegate.iam.paging import paginate
 from rolegate.iam.principals import GROUP_MEMBER_REL
 from rolegate.iam.users import user_output
-from rolegate.store import Conflict
 
 MAX_GROUPS_PER_USER = 10  # §4.6
 
@@ -34,24 +32,13 @@ def group_output(entity: Any) -> dict[str, Any]:
 
 
 def create_group(ctx: CallContext, params: dict) -> dict:
-    account = ctx.account_id
-    name = params["GroupName"]
-    path = params.get("Path") or "/"
-    arn = GROUP.arn(account, path, name)
-    lookup.authorize(ctx, "CreateGroup", arn, GROUP.audit_type)
-    with ctx.store.transaction() as tx:
-        entity = lookup.insert_entity(
-            tx,
-            account,
-            "group",
-            name,
-            entity_id=ids.new_unique_id(GROUP.id_prefix, lookup.rng(ctx)),
-            arn=arn,
-            path=path,
-            data={"inline_policies": {}, "attached_policies": []},
-            now=ctx.now,
-            exists=EntityAlreadyExists(f"Group with name {name} already exists."),
-        )
+    entity = lookup.create_entity(
+        ctx,
+        GROUP,
+        name=params["GroupName"],
+        path=params.get("Path") or "/",
+        data={"inline_policies": {}, "attached_policies": []},
+    )
     out = {"Group": group_output(entity)}
     lookup.record_response(ctx, out)
     return out
@@ -102,23 +89,10 @@ def update_group(ctx: CallContext, params: dict) -> None:
     """Rename and/or move a group (permission needed on source and target, as in AWS)."""
     account = ctx.account_id
     name = params["GroupName"]
-    current = lookup.authorize_entity(ctx, GROUP, "UpdateGroup", name)
-    new_name = params.get("NewGroupName") or current.name
-    new_path = params.get("NewPath") or current.path
-    new_arn = GROUP.arn(account, new_path, new_name)
-    if new_arn != current.arn:
-        lookup.authorize(ctx, "UpdateGroup", new_arn, GROUP.audit_type)
+    target = lookup.rename_target(ctx, GROUP, params)
     with ctx.store.transaction() as tx:
-        group = lookup.require(tx, account, GROUP, name)
-        renamed = new_name.lower() != group.name_key
-        if renamed and tx.get(account, "group", new_name) is not None:
-            raise EntityAlreadyExists(f"Group with name {new_name} already exists.")
-        try:
-            updated = tx.update(
-                group, dict(group.data), name=new_name, path=new_path, arn=new_arn, now=ctx.now
-            )
-        except Conflict:
-            raise EntityAlreadyExists(f"Group with name {new_name} already exists.") from None
+        change = lookup.rename_entity(tx, ctx, GROUP, name, target)
+        group, updated, renamed = change.before, change.after, change.renamed
         if renamed:
             # Membership links are keyed by the group's name_key.
             for user_key in tx.links_from(account, GROUP_MEMBER_REL, group.name_key):

@@ -295,3 +295,92 @@ def insert_entity(
         )
     except Conflict:
         raise exists from None
+
+
+def create_entity(
+    ctx: CallContext,
+    kind: EntityKind,
+    *,
+    name: str,
+    path: str,
+    data: dict[str, Any],
+    tags: list[dict[str, str]] | None = None,
+    boundary: str | None = None,
+    before_insert: Any = None,
+) -> Any:
+    """Create a user, group or role: authorise ``iam:Create<Kind>`` on the new
+    ARN (with the request's tags and boundary as condition keys), run
+    ``before_insert`` (e.g. validating a trust policy, which needs the
+    store), check the boundary and insert, all as CreateUser/CreateRole/
+    CreateGroup share it."""
+    from rolegate import ids
+    from rolegate.errors import EntityAlreadyExists
+
+    account = ctx.account_id
+    arn = kind.arn(account, path, name)
+    context = tag_context(tags, "aws:RequestTag/")
+    if boundary:
+        context["iam:PermissionsBoundary"] = boundary
+    authorize(ctx, f"Create{kind.title}", arn, kind.audit_type, context=context or None)
+    if before_insert is not None:
+        before_insert()
+    with ctx.store.transaction() as tx:
+        if boundary:
+            check_boundary(tx, account, boundary)
+        return insert_entity(
+            tx,
+            account,
+            kind.kind,
+            name,
+            entity_id=ids.new_unique_id(kind.id_prefix, rng(ctx)),
+            arn=arn,
+            path=path,
+            data=data,
+            now=ctx.now,
+            exists=EntityAlreadyExists(f"{kind.title} with name {name} already exists."),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Renamed:
+    before: Any  # the entity as it was (inside the transaction)
+    after: Any  # the entity as written
+    renamed: bool  # the name changed (not only its path)
+
+
+def rename_target(
+    ctx: CallContext, kind: EntityKind, params: Mapping[str, Any]
+) -> tuple[str, str, str]:
+    """Authorise ``iam:Update<Kind>`` on the entity and, when the ARN changes,
+    on the new ARN too (as AWS does); return (new name, new path, new ARN)."""
+    current = authorize_entity(ctx, kind, f"Update{kind.title}", params[kind.param])
+    new_name = params.get(f"New{kind.title}Name") or current.name
+    new_path = params.get("NewPath") or current.path
+    new_arn = kind.arn(ctx.account_id, new_path, new_name)
+    if new_arn != current.arn:
+        authorize(ctx, f"Update{kind.title}", new_arn, kind.audit_type)
+    return new_name, new_path, new_arn
+
+
+def rename_entity(
+    tx: Any, ctx: CallContext, kind: EntityKind, name: str, target: tuple[str, str, str]
+) -> Renamed:
+    """Rename/move an entity inside ``tx``; the caller carries over what is
+    keyed by the old name (links, devices) when ``renamed``."""
+    from rolegate.errors import EntityAlreadyExists
+    from rolegate.store import Conflict
+
+    new_name, new_path, new_arn = target
+    account = ctx.account_id
+    entity = require(tx, account, kind, name)
+    renamed = new_name.lower() != entity.name_key
+    exists = EntityAlreadyExists(f"{kind.title} with name {new_name} already exists.")
+    if renamed and tx.get(account, kind.kind, new_name) is not None:
+        raise exists
+    try:
+        updated = tx.update(
+            entity, dict(entity.data), name=new_name, path=new_path, arn=new_arn, now=ctx.now
+        )
+    except Conflict:
+        raise exists from None
+    return Renamed(entity, updated, renamed)

@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rolegate import ids
 from rolegate.context import CallContext
-from rolegate.errors import DeleteConflict, EntityAlreadyExists, ValidationError
+from rolegate.errors import DeleteConflict, ValidationError
 from rolegate.iam import lookup
 from rolegate.iam.documents import check_trust_policy
 from rolegate.iam.lookup import ROLE
@@ -86,43 +85,31 @@ def role_output(entity: Any, *, full: bool = True, store: Any = None) -> dict[st
 
 
 def create_role(ctx: CallContext, params: dict) -> dict:
-    account = ctx.account_id
     name = params["RoleName"]
     path = params.get("Path") or "/"
     document = params["AssumeRolePolicyDocument"]
     tags = clean_tags(params.get("Tags"))
     boundary = params.get("PermissionsBoundary")
     max_session = _check_max_session(params.get("MaxSessionDuration"))
-    arn = ROLE.arn(account, path, name)
-    context = lookup.tag_context(tags, "aws:RequestTag/")
-    if boundary:
-        context["iam:PermissionsBoundary"] = boundary
-    lookup.authorize(ctx, "CreateRole", arn, ROLE.audit_type, context=context)
-    check_trust_policy(ctx.store, document)
-    with ctx.store.transaction() as tx:
-        if boundary:
-            lookup.check_boundary(tx, account, boundary)
-        entity = lookup.insert_entity(
-            tx,
-            account,
-            "role",
-            name,
-            entity_id=ids.new_unique_id(ROLE.id_prefix, lookup.rng(ctx)),
-            arn=arn,
-            path=path,
-            data={
-                "assume_role_policy": document,
-                "description": params.get("Description"),
-                "max_session_duration": max_session,
-                "tags": tags,
-                "permissions_boundary": boundary or None,
-                "inline_policies": {},
-                "attached_policies": [],
-                "last_used": None,
-            },
-            now=ctx.now,
-            exists=EntityAlreadyExists(f"Role with name {name} already exists."),
-        )
+    entity = lookup.create_entity(
+        ctx,
+        ROLE,
+        name=name,
+        path=path,
+        tags=tags,
+        boundary=boundary,
+        before_insert=lambda: check_trust_policy(ctx.store, document),
+        data={
+            "assume_role_policy": document,
+            "description": params.get("Description"),
+            "max_session_duration": max_session,
+            "tags": tags,
+            "permissions_boundary": boundary or None,
+            "inline_policies": {},
+            "attached_policies": [],
+            "last_used": None,
+        },
+    )
     out = role_output(entity)
     # CreateRole's response carries no last-use facts yet.
     out.pop("RoleLastUsed", None)

@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rolegate import ids
 from rolegate.context import CallContext
-from rolegate.errors import DeleteConflict, EntityAlreadyExists
+from rolegate.errors import DeleteConflict
 from rolegate.iam import lookup
 from rolegate.iam.lookup import USER
 from rolegate.iam.paging import paginate
 from rolegate.iam.principals import GROUP_MEMBER_REL
 from rolegate.iam.tags import clean_tags
-from rolegate.store import Conflict
 
 
 def user_output(entity: Any, *, full: bool = True) -> dict[str, Any]:
@@ -39,36 +37,22 @@ def user_output(entity: Any, *, full: bool = True) -> dict[str, Any]:
 
 
 def create_user(ctx: CallContext, params: dict) -> dict:
-    account = ctx.account_id
-    name = params["UserName"]
-    path = params.get("Path") or "/"
     tags = clean_tags(params.get("Tags"))
     boundary = params.get("PermissionsBoundary")
-    arn = USER.arn(account, path, name)
-    context = lookup.tag_context(tags, "aws:RequestTag/")
-    if boundary:
-        context["iam:PermissionsBoundary"] = boundary
-    lookup.authorize(ctx, "CreateUser", arn, USER.audit_type, context=context)
-    with ctx.store.transaction() as tx:
-        if boundary:
-            lookup.check_boundary(tx, account, boundary)
-        entity = lookup.insert_entity(
-            tx,
-            account,
-            "user",
-            name,
-            entity_id=ids.new_unique_id(USER.id_prefix, lookup.rng(ctx)),
-            arn=arn,
-            path=path,
-            data={
-                "tags": tags,
-                "permissions_boundary": boundary or None,
-                "inline_policies": {},
-                "attached_policies": [],
-            },
-            now=ctx.now,
-            exists=EntityAlreadyExists(f"User with name {name} already exists."),
-        )
+    entity = lookup.create_entity(
+        ctx,
+        USER,
+        name=params["UserName"],
+        path=params.get("Path") or "/",
+        tags=tags,
+        boundary=boundary,
+        data={
+            "tags": tags,
+            "permissions_boundary": boundary or None,
+            "inline_policies": {},
+            "attached_policies": [],
+        },
+    )
     out = {"User": user_output(entity)}
     lookup.record_response(ctx, out)
     return out
@@ -146,23 +130,10 @@ def update_user(ctx: CallContext, params: dict) -> None:
     """
     account = ctx.account_id
     name = params["UserName"]
-    current = lookup.authorize_entity(ctx, USER, "UpdateUser", name)
-    new_name = params.get("NewUserName") or current.name
-    new_path = params.get("NewPath") or current.path
-    new_arn = USER.arn(account, new_path, new_name)
-    if new_arn != current.arn:
-        lookup.authorize(ctx, "UpdateUser", new_arn, USER.audit_type)
+    target = lookup.rename_target(ctx, USER, params)
     with ctx.store.transaction() as tx:
-        user = lookup.require(tx, account, USER, name)
-        renamed = new_name.lower() != user.name_key
-        if renamed and tx.get(account, "user", new_name) is not None:
-            raise EntityAlreadyExists(f"User with name {new_name} already exists.")
-        try:
-            updated = tx.update(
-                user, dict(user.data), name=new_name, path=new_path, arn=new_arn, now=ctx.now
-            )
-        except Conflict:
-            raise EntityAlreadyExists(f"User with name {new_name} already exists.") from None
+        change = lookup.rename_entity(tx, ctx, USER, name, target)
+        user, updated, renamed = change.before, change.after, change.renamed
         if renamed:
             for group_key in tx.links_to(account, GROUP_MEMBER_REL, user.name_key):
                 tx.unlink(account, GROUP_MEMBER_REL, group_key, user.name_key)
