@@ -342,33 +342,6 @@ def update_open_id_connect_provider_thumbprint(ctx: CallContext, params: dict[st
     )
 
 
-def tag_open_id_connect_provider(ctx: CallContext, params: dict[str, Any]) -> None:
-    new = clean_tags(params.get("Tags"))
-
-    def change(data: dict[str, Any]) -> None:
-        data["tags"] = merge_tags(list(data.get("tags", [])), new)
-
-    _oidc_change(ctx, params["OpenIDConnectProviderArn"], "TagOpenIDConnectProvider", change)
-
-
-def untag_open_id_connect_provider(ctx: CallContext, params: dict[str, Any]) -> None:
-    keys = list(params.get("TagKeys") or [])
-
-    def change(data: dict[str, Any]) -> None:
-        data["tags"] = remove_tags(list(data.get("tags", [])), keys)
-
-    _oidc_change(ctx, params["OpenIDConnectProviderArn"], "UntagOpenIDConnectProvider", change)
-
-
-def list_open_id_connect_provider_tags(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    provider_arn = params["OpenIDConnectProviderArn"]
-    _oidc_name_from_arn(ctx, provider_arn)
-    ctx.authorize("iam:ListOpenIDConnectProviderTags", provider_arn)
-    entity = _oidc_entity(ctx, provider_arn)
-    _audit(ctx, provider_arn, OIDC_AUDIT_TYPE)
-    return list_output(list(entity.data.get("tags") or []), params)
-
-
 def oidc_provider_by_url(
     store: Any, account_id: str, url_without_scheme: str
 ) -> dict[str, Any] | None:
@@ -547,33 +520,6 @@ def _saml_change(
     _audit(ctx, provider_arn, SAML_AUDIT_TYPE)
 
 
-def tag_saml_provider(ctx: CallContext, params: dict[str, Any]) -> None:
-    new = clean_tags(params.get("Tags"))
-
-    def change(data: dict[str, Any]) -> None:
-        data["tags"] = merge_tags(list(data.get("tags", [])), new)
-
-    _saml_change(ctx, params["SAMLProviderArn"], "TagSAMLProvider", change)
-
-
-def untag_saml_provider(ctx: CallContext, params: dict[str, Any]) -> None:
-    keys = list(params.get("TagKeys") or [])
-
-    def change(data: dict[str, Any]) -> None:
-        data["tags"] = remove_tags(list(data.get("tags", [])), keys)
-
-    _saml_change(ctx, params["SAMLProviderArn"], "UntagSAMLProvider", change)
-
-
-def list_saml_provider_tags(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    provider_arn = params["SAMLProviderArn"]
-    _saml_name_from_arn(ctx, provider_arn)
-    ctx.authorize("iam:ListSAMLProviderTags", provider_arn)
-    entity = _saml_entity(ctx, provider_arn)
-    _audit(ctx, provider_arn, SAML_AUDIT_TYPE)
-    return list_output(list(entity.data.get("tags") or []), params)
-
-
 def saml_provider_facts(store: Any, account_id: str, name: str) -> dict[str, Any] | None:
     """What ``AssumeRoleWithSAML`` needs about a registered SAML provider.
 
@@ -601,6 +547,43 @@ def saml_provider_facts(store: Any, account_id: str, name: str) -> dict[str, Any
     }
 
 
+def _tag_handlers(
+    noun: str,
+    arn_param: str,
+    change: Callable[..., Any],
+    name_from_arn: Callable[[CallContext, str], Any],
+    entity_of: Callable[[CallContext, str], Any],
+    audit_type: str,
+) -> dict[str, Callable[..., Any]]:
+    """Tag<noun>, Untag<noun> and List<noun>Tags for one kind of provider."""
+
+    def tag(ctx: CallContext, params: dict[str, Any]) -> None:
+        new = clean_tags(params.get("Tags"))
+
+        def apply(data: dict[str, Any]) -> None:
+            data["tags"] = merge_tags(list(data.get("tags", [])), new)
+
+        change(ctx, params[arn_param], f"Tag{noun}", apply)
+
+    def untag(ctx: CallContext, params: dict[str, Any]) -> None:
+        keys = list(params.get("TagKeys") or [])
+
+        def apply(data: dict[str, Any]) -> None:
+            data["tags"] = remove_tags(list(data.get("tags", [])), keys)
+
+        change(ctx, params[arn_param], f"Untag{noun}", apply)
+
+    def list_tags(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        provider_arn = params[arn_param]
+        name_from_arn(ctx, provider_arn)
+        ctx.authorize(f"iam:List{noun}Tags", provider_arn)
+        entity = entity_of(ctx, provider_arn)
+        _audit(ctx, provider_arn, audit_type)
+        return list_output(list(entity.data.get("tags") or []), params)
+
+    return {f"Tag{noun}": tag, f"Untag{noun}": untag, f"List{noun}Tags": list_tags}
+
+
 HANDLERS: dict[str, Callable[[CallContext, dict[str, Any]], dict[str, Any] | None]] = {
     "CreateOpenIDConnectProvider": create_open_id_connect_provider,
     "GetOpenIDConnectProvider": get_open_id_connect_provider,
@@ -609,15 +592,25 @@ HANDLERS: dict[str, Callable[[CallContext, dict[str, Any]], dict[str, Any] | Non
     "AddClientIDToOpenIDConnectProvider": add_client_id_to_open_id_connect_provider,
     "RemoveClientIDFromOpenIDConnectProvider": remove_client_id_from_open_id_connect_provider,
     "UpdateOpenIDConnectProviderThumbprint": update_open_id_connect_provider_thumbprint,
-    "TagOpenIDConnectProvider": tag_open_id_connect_provider,
-    "UntagOpenIDConnectProvider": untag_open_id_connect_provider,
-    "ListOpenIDConnectProviderTags": list_open_id_connect_provider_tags,
+    **_tag_handlers(
+        "OpenIDConnectProvider",
+        "OpenIDConnectProviderArn",
+        _oidc_change,
+        _oidc_name_from_arn,
+        _oidc_entity,
+        OIDC_AUDIT_TYPE,
+    ),
     "CreateSAMLProvider": create_saml_provider,
     "UpdateSAMLProvider": update_saml_provider,
     "GetSAMLProvider": get_saml_provider,
     "ListSAMLProviders": list_saml_providers,
     "DeleteSAMLProvider": delete_saml_provider,
-    "TagSAMLProvider": tag_saml_provider,
-    "UntagSAMLProvider": untag_saml_provider,
-    "ListSAMLProviderTags": list_saml_provider_tags,
+    **_tag_handlers(
+        "SAMLProvider",
+        "SAMLProviderArn",
+        _saml_change,
+        _saml_name_from_arn,
+        _saml_entity,
+        SAML_AUDIT_TYPE,
+    ),
 }
