@@ -213,12 +213,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_roles(args: argparse.Namespace) -> int:
+    from rolegate.errors import AwsError
     from rolegate.sts.revoke import revoke_older_sessions
 
     store = _open_store(args)
     try:
         revoke_older_sessions(store, args.account, args.role, datetime.now(UTC))
         print(f"revoked sessions of role {args.role} in {args.account} issued before now")
+    except AwsError as e:
+        print(f"rolegate: {e.code}: {e.message}", file=sys.stderr)
+        return 1
     finally:
         store.close()
     return 0

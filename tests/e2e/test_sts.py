@@ -267,7 +267,11 @@ def test_revoked_sessions(server: Server, alice: dict) -> None:
     server.client("iam", creds=c).list_users()
     time.sleep(1.1)
     server.cli("roles", "revoke-sessions", ACCT, "revokable", *server.store_args())
-    time.sleep(0.7)
+    # Token issue times are whole seconds and the revocation time has
+    # milliseconds, so every session issued in the revocation's second is
+    # revoked too (fail closed): the fresh session below must come from a
+    # later second.
+    time.sleep(1.1)
     with pytest.raises(ClientError) as e:
         server.client("iam", creds=c).list_users()
     assert code(e.value) == "AccessDenied"
