@@ -142,13 +142,22 @@ class Statements:
 _EVENT_COLUMNS = ("event_id", "event_time", "event_name", "account_id", "user_arn", "body")
 
 
-def insert_events_sql(dialect: str) -> str:
-    """The audit INSERT in the driver's own paramstyle (qmark / format)."""
+def insert_events_sql(dialect: str, rows: int = 1) -> str:
+    """The audit INSERT of ``rows`` rows in the driver's own paramstyle
+    (qmark / format).
+
+    Several rows per statement because SQLite's driver releases and retakes
+    the GIL around every statement step: one step per row made the audit
+    writer thread trade the GIL with the event loop hundreds of times per
+    batch, each hand-over waiting out a switch interval.
+    """
     mark = "?" if dialect == "sqlite" else "%s"
-    return (
-        f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) "
-        f"VALUES ({', '.join([mark] * len(_EVENT_COLUMNS))})"
-    )
+    one = f"({', '.join([mark] * len(_EVENT_COLUMNS))})"
+    return f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES {', '.join([one] * rows)}"
+
+
+# 100 rows x 6 columns stays under SQLite's oldest variable limit (999).
+EVENT_ROWS_PER_INSERT = 100
 
 
 def bind_processor(column: Any, dialect: Any) -> Any:

@@ -607,7 +607,7 @@ class Store:
         )
         self._cache = ReadCache(self._read_generation, cache_ttl)
         self._q = q.Statements(self._dialect)
-        self._insert_events_sql = q.insert_events_sql(self._dialect)
+        self._insert_events_sql: dict[int, str] = {}
         self._event_time_bind = q.bind_processor(t.events.c.event_time, engine.dialect)
         self._usage_lock = threading.Lock()
         self._key_usage: dict[str, tuple[datetime, str, str]] = {}
@@ -1160,8 +1160,8 @@ class Store:
         batch holds an advisory lock so that ``seq`` order is commit order
         and a reader paging with ``after_seq`` never skips a late commit.
 
-        The rows go through the DBAPI cursor's ``executemany`` with a fixed
-        INSERT (the column's own bind processor converts the time), not
+        The rows go through the DBAPI cursor as multi-row INSERTs (the
+        column's own bind processor converts the time), not
         SQLAlchemy's per-row parameter processing: the audit writer thread
         runs this for every request and competes for the GIL with them.
         """
@@ -1202,12 +1202,20 @@ class Store:
             # The raw cursor shares tx's connection, so it is inside tx's
             # transaction (and its BEGIN IMMEDIATE / advisory lock).
             cur = tx._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            sql = ""
             try:
-                cur.executemany(self._insert_events_sql, rows)
+                step = q.EVENT_ROWS_PER_INSERT
+                for i in range(0, len(rows), step):
+                    chunk = rows[i : i + step]
+                    sql = self._insert_events_sql.get(len(chunk), "")
+                    if not sql:
+                        sql = q.insert_events_sql(self._dialect, len(chunk))
+                        self._insert_events_sql[len(chunk)] = sql
+                    cur.execute(sql, [v for row in chunk for v in row])
             except Exception as exc:
                 if not isinstance(exc, self._engine.dialect.loaded_dbapi.Error):
                     raise
-                transient = DBAPIError(self._insert_events_sql, None, exc)
+                transient = DBAPIError(sql, None, exc)
                 if _is_transient(transient):
                     raise ConcurrentModification(
                         "The request was rejected because of a concurrent modification. Try again."
