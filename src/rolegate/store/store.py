@@ -17,7 +17,7 @@ import math
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -130,6 +130,10 @@ def _event_default(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"audit event value of type {type(value).__name__} is not JSON serialisable")
+
+
+# One encoder for every event (json.dumps with options builds one per call).
+_EVENT_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_event_default)
 
 
 def _to_datetime(value: datetime | str | int | float) -> datetime:
@@ -608,6 +612,7 @@ class Store:
         self._cache = ReadCache(self._read_generation, cache_ttl)
         self._q = q.Statements(self._dialect)
         self._insert_events_sql: dict[int, str] = {}
+        self._event_times: dict[Any, Any] = {}
         self._event_time_bind = q.bind_processor(t.events.c.event_time, engine.dialect)
         self._usage_lock = threading.Lock()
         self._key_usage: dict[str, tuple[datetime, str, str]] = {}
@@ -1184,28 +1189,26 @@ class Store:
         ``recipientAccountId`` and ``userIdentity.arn``. On PostgreSQL the
         batch holds an advisory lock so that ``seq`` order is commit order
         and a reader paging with ``after_seq`` never skips a late commit.
-
-        The rows go through the DBAPI cursor as multi-row INSERTs (the
-        column's own bind processor converts the time), not
-        SQLAlchemy's per-row parameter processing: the audit writer thread
-        runs this for every request and competes for the GIL with them.
         """
-        if not events:
-            return
+        self.append_event_rows(self.event_rows(events))
+
+    def event_rows(self, events: Iterable[Mapping[str, Any]]) -> builtins.list[tuple[Any, ...]]:
+        """The database rows of ``events``, ready for :meth:`append_event_rows`.
+
+        Split from the insert so that the audit writer can encode on the
+        request's thread and keep its own thread to the database calls,
+        which release the GIL: a writer thread running ``json.dumps`` on a
+        batch held the GIL in long stretches, and the event loop, which
+        gives the GIL up at every socket call, waited out a switch interval
+        each time (a convoy that cost more than the encoding itself).
+        """
         to_db = self._event_time_bind
-        # eventTime is an ISO string with one-second resolution: a batch
-        # mostly repeats a few, so convert each distinct one once.
-        times: dict[Any, Any] = {}
+        encode = _EVENT_ENCODER.encode
         rows = []
         for ev in events:
             ident = ev.get("userIdentity") or {}
             when = ev.get("eventTime")
-            if when is None:
-                db_time = to_db(utcnow())
-            else:
-                db_time = times.get(when)
-                if db_time is None:
-                    db_time = times[when] = to_db(_to_datetime(when))
+            db_time = to_db(utcnow()) if when is None else self._event_time(when)
             rows.append(
                 (
                     str(ev.get("eventID") or uuid.uuid4()),
@@ -1213,11 +1216,30 @@ class Store:
                     str(ev.get("eventName", "")),
                     ev.get("recipientAccountId"),
                     ident.get("arn") if isinstance(ident, Mapping) else None,
-                    json.dumps(
-                        ev, separators=(",", ":"), ensure_ascii=False, default=_event_default
-                    ),
+                    encode(ev),
                 )
             )
+        return rows
+
+    def _event_time(self, when: Any) -> Any:
+        # eventTime is an ISO string with one-second resolution: requests
+        # mostly repeat a few, so convert each distinct one once.
+        cache = self._event_times
+        db_time = cache.get(when)
+        if db_time is None:
+            if len(cache) > 64:
+                cache.clear()
+            db_time = cache[when] = self._event_time_bind(_to_datetime(when))
+        return db_time
+
+    def append_event_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert rows made by :meth:`event_rows`, in one transaction, in order.
+
+        They go through the DBAPI cursor as multi-row INSERTs, not
+        SQLAlchemy's per-row parameter processing.
+        """
+        if not rows:
+            return
         with self.transaction() as tx:
             if self._dialect == "postgresql":
                 tx._x(
