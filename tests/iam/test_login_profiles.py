@@ -97,6 +97,15 @@ def test_missing_user_and_access_denied_first(iam):
         iam("CreateLoginProfile", UserName="ghost", Password=GOOD)
 
 
+def test_password_required_for_users(iam):
+    # The model lets Password be omitted (AssumeRoot sessions only); for an
+    # IAM user that is a validation error, never an internal failure.
+    iam("CreateUser", UserName="nopass")
+    with pytest.raises(ValidationError) as e:
+        iam("CreateLoginProfile", UserName="nopass")
+    assert "'password'" in e.value.message and "must not be null" in e.value.message
+
+
 def test_policy_enforced(iam):
     iam("CreateUser", UserName="bob")
     with pytest.raises(PasswordPolicyViolation) as e:

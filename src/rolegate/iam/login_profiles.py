@@ -37,6 +37,7 @@ from rolegate.errors import (
     EntityAlreadyExists,
     NoSuchEntity,
     PasswordPolicyViolation,
+    ValidationError,
 )
 from rolegate.iam import lookup, password_policy
 from rolegate.iam.lookup import USER
@@ -208,7 +209,15 @@ def create_login_profile(ctx: CallContext, params: dict) -> dict:
     account = ctx.account_id
     name = lookup.caller_user_name(ctx, params)
     lookup.authorize_entity(ctx, USER, "CreateLoginProfile", name)
-    password = params["Password"]
+    password = params.get("Password")
+    if password is None:
+        # The model made Password optional for AssumeRoot sessions (root
+        # password recovery), which rolegate does not issue; for an IAM user
+        # it is required, as AWS's documentation says.
+        raise ValidationError(
+            "1 validation error detected: Value null at 'password' failed to satisfy "
+            "constraint: Member must not be null"
+        )
     password_policy.check_password(ctx.store, account, password)
     hashed = hash_password(password)  # the slow part, outside the transaction
     with ctx.store.transaction() as tx:
