@@ -59,6 +59,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level="warning",
         lifespan="on",
         server_header=False,
+        # uvicorn would otherwise believe X-Forwarded-For/-Proto from any
+        # loopback peer, letting a local client pick its aws:SourceIp and
+        # aws:SecureTransport; ROLEGATE_TRUST_PROXY opts in, in the app.
+        proxy_headers=False,
         http="httptools",
         loop="uvloop",
         timeout_keep_alive=30,

@@ -162,7 +162,7 @@ class RolegateApp:
         self.settings = settings or Settings.from_env()
         self.state = state
         self.handlers = _load_handlers()
-        self._trust_proxy = os.environ.get("ROLEGATE_TRUST_PROXY") == "1"
+        self._proxy_hops = proxy_hops(os.environ.get("ROLEGATE_TRUST_PROXY", ""))
         self._pool = ThreadPoolExecutor(max_workers=int(os.environ.get("ROLEGATE_THREADS", "16")))
 
     # -- ASGI ---------------------------------------------------------------
@@ -260,14 +260,17 @@ class RolegateApp:
             request_id=request_id,
             now=now,
             region="us-east-1",
-            source_ip=hmap.get("x-forwarded-for", client[0]).split(",")[0].strip()
-            if self._trust_proxy
+            source_ip=_forwarded(headers, "x-forwarded-for", self._proxy_hops) or client[0]
+            if self._proxy_hops
             else client[0],
             user_agent=hmap.get("user-agent", ""),
             store=state.store,
             app=state,
             authorize_fn=authz.authorize,
-            secure=scope.get("scheme") == "https",
+            secure=(_forwarded(headers, "x-forwarded-proto", self._proxy_hops) or "").lower()
+            == "https"
+            if self._proxy_hops
+            else scope.get("scheme") == "https",
         )
         params: dict[str, Any] | None = None
         error: tuple[str, str] | None = None
@@ -530,6 +533,29 @@ async def _send(send: Any, status: int, headers: list[tuple[bytes, bytes]], body
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def proxy_hops(setting: str) -> int:
+    """How many reverse proxies in front of rolegate to believe (``ROLEGATE_TRUST_PROXY``).
+
+    Unset or ``0``: none, and ``X-Forwarded-*`` are ignored (a client could
+    otherwise choose its own ``aws:SourceIp`` and ``aws:SecureTransport``).
+    ``1`` (or any N): the address the N-th proxy from us appended.
+    """
+    setting = setting.strip()
+    return int(setting) if setting.isascii() and setting.isdigit() else 0
+
+
+def _forwarded(headers: list[tuple[str, str]], name: str, hops: int) -> str | None:
+    """The value the ``hops``-th trusted proxy recorded in header ``name``.
+
+    Proxies append to ``X-Forwarded-For``, so its left part is whatever the
+    client sent: the trustworthy entry is counted from the right. None when
+    the chain is shorter than the proxies we were told about.
+    """
+    entries = [part.strip() for k, v in headers if k.lower() == name for part in v.split(",")]
+    entries = [e for e in entries if e]
+    return entries[-hops] if len(entries) >= hops else None
 
 
 def app_factory() -> RolegateApp:
