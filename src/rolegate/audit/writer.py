@@ -5,11 +5,9 @@ thread that commits events in batches (DESIGN.md performance budget).
 (when the store can: ``event_rows``), appends them under a lock and wakes the
 writer only when a batch is full: a wake-up per event cost more than
 building the event. The writer otherwise drains every ``linger`` seconds.
-Its thread thus only makes database calls, which release the GIL; encoding
-there held the GIL in stretches that the event loop, giving it up at every
-socket call, then waited out (see ``Store.event_rows``). A full buffer makes ``submit``
-wait rather than drop (nothing acknowledged is lost); ``close`` drains
-everything before returning.
+Its thread thus only makes database calls, which release the GIL (see
+``Store.event_rows``). A full buffer makes ``submit`` wait rather than drop
+(nothing acknowledged is lost); ``close`` drains everything before returning.
 """
 
 from __future__ import annotations

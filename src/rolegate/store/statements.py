@@ -147,9 +147,9 @@ def insert_events_sql(dialect: str, rows: int = 1) -> str:
     (qmark / format).
 
     Several rows per statement because SQLite's driver releases and retakes
-    the GIL around every statement step: one step per row made the audit
-    writer thread trade the GIL with the event loop hundreds of times per
-    batch, each hand-over waiting out a switch interval.
+    the GIL around every statement step: with one step per row the audit
+    writer thread, trading the GIL with the event loop for each row, fell
+    behind under load (its buffer stayed full and every request woke it).
     """
     mark = "?" if dialect == "sqlite" else "%s"
     one = f"({', '.join([mark] * len(_EVENT_COLUMNS))})"
