@@ -249,9 +249,19 @@ class RolegateApp:
         request_id = new_uuid()
         now = state.now()
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
-        hmap: dict[str, str] = {}
-        for k, v in headers:
-            hmap.setdefault(k.lower(), v)
+        method = scope.get("method", "GET")
+        raw_path = scope.get("raw_path") or quote(scope.get("path", "/")).encode()
+        query = scope.get("query_string", b"").decode("latin-1")
+        # One header index, shared by routing and SigV4 verification.
+        req = sigv4.HttpRequest(
+            method=method,
+            path=raw_path.decode("utf-8", "surrogateescape")
+            if isinstance(raw_path, bytes)
+            else raw_path,
+            query=query,
+            headers=headers,
+            body=body,
+        )
         client = scope.get("client") or ("127.0.0.1", 0)
         ctx = CallContext(
             service="sts",
@@ -263,7 +273,7 @@ class RolegateApp:
             source_ip=_forwarded(headers, "x-forwarded-for", self._proxy_hops) or client[0]
             if self._proxy_hops
             else client[0],
-            user_agent=hmap.get("user-agent", ""),
+            user_agent=req.header("user-agent") or "",
             store=state.store,
             app=state,
             authorize_fn=authz.authorize,
@@ -276,10 +286,7 @@ class RolegateApp:
         error: tuple[str, str] | None = None
         json_protocol = False
         try:
-            method = scope.get("method", "GET")
-            raw_path = scope.get("raw_path") or quote(scope.get("path", "/")).encode()
-            query = scope.get("query_string", b"").decode("latin-1")
-            target = hmap.get("x-amz-target")
+            target = req.header("x-amz-target")
             pairs: list[tuple[str, str]] = []
             if target:
                 json_protocol = True
@@ -298,15 +305,6 @@ class RolegateApp:
                     flat.setdefault(k, v)
                 ctx.action = flat.get("Action", "")
                 ctx.service = _VERSIONS.get(flat.get("Version", ""), "sts")
-            req = sigv4.HttpRequest(
-                method=method,
-                path=raw_path.decode("utf-8", "surrogateescape")
-                if isinstance(raw_path, bytes)
-                else raw_path,
-                query=query,
-                headers=tuple(headers),
-                body=body,
-            )
             auth = sigv4.parse_auth(req)
             if auth is None:
                 if (ctx.service, ctx.action) not in UNSIGNED_ACTIONS:

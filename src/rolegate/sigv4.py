@@ -123,6 +123,11 @@ class HttpRequest:
         object.__setattr__(self, "body", bytes(body))
         object.__setattr__(self, "_index", index)
 
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (lower-case), or None."""
+        values = self._index.get(name)
+        return values[0] if values else None
+
     def header_values(self, name: str) -> list[str]:
         """All values of header ``name`` (case-insensitive), in received order."""
         return list(self._index.get(name.lower(), ()))

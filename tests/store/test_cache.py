@@ -94,3 +94,53 @@ def test_hits_do_not_query_the_database(target: Target) -> None:
         store.list(ACCT, "user")
     assert len([s for s in statements if "entities" in s]) <= 1
     assert not [s for s in statements if "generations" in s]
+
+
+def _counter() -> tuple[list[int], object]:
+    calls = [0]
+
+    def build() -> int:
+        calls[0] += 1
+        return calls[0]
+
+    return calls, build
+
+
+def test_derived_values_live_until_their_accounts_change(target: Target) -> None:
+    a, b = target.open(cache_ttl=0), target.open(cache_ttl=0)
+    _insert(a, "carol", "AIDACAROL")
+    calls, build = _counter()
+    assert a.derived(ACCT, "k", build, also=("aws",)) == 1
+    assert a.derived(ACCT, "k", build, also=("aws",)) == 1  # kept
+    # A local write to the account drops it...
+    with a.transaction() as tx:
+        tx.update(tx.get(ACCT, "user", "carol"), {"v": 2})
+    assert a.derived(ACCT, "k", build, also=("aws",)) == 2
+    # ...and so does a local write to an account it also read...
+    with a.transaction() as tx:
+        tx.insert("aws", "policy", "P", entity_id="ANPAP", arn="arn:aws:iam::aws:policy/P", data={})
+    assert a.derived(ACCT, "k", build, also=("aws",)) == 3
+    assert a.derived(ACCT, "k", build, also=("aws",)) == 3
+    # ...and another node's write, seen through the generation check.
+    with b.transaction() as tx:
+        tx.update(tx.get(ACCT, "user", "carol"), {"v": 3})
+    assert a.derived(ACCT, "k", build, also=("aws",)) == 4
+    with b.transaction() as tx:
+        tx.update(tx.get("aws", "policy", "P"), {"v": 1})
+    assert a.derived(ACCT, "k", build, also=("aws",)) == 5
+    assert calls[0] == 5
+
+
+def test_derived_value_built_across_a_write_is_not_kept(target: Target) -> None:
+    store = target.open(cache_ttl=60)
+    _insert(store, "dave", "AIDADAVE")
+    store.get(ACCT, "user", "dave")
+
+    def build_racing_a_write() -> str:
+        # Another thread commits between the build's reads and its return.
+        with store.transaction() as tx:
+            tx.update(tx.get(ACCT, "user", "dave"), {"v": 9})
+        return "stale"
+
+    assert store.derived(ACCT, "r", build_racing_a_write) == "stale"
+    assert store.derived(ACCT, "r", lambda: "fresh") == "fresh"

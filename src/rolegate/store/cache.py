@@ -54,6 +54,7 @@ class View:
         "account_id",
         "by_id",
         "checked",
+        "derived",
         "entities",
         "epoch",
         "gen",
@@ -75,6 +76,10 @@ class View:
         self.links_to: dict[tuple[str, str], tuple[str, ...]] = {}
         self.keys: dict[str, Any] = {}
         self.account: Any = MISSING
+        # Values computed from this view (and others, stamped): any local
+        # write to the account drops them all, since which entities one
+        # was built from is not tracked.
+        self.derived: dict[Any, tuple[Any, Any]] = {}
 
 
 class Touched:
@@ -173,6 +178,13 @@ class ReadCache:
             if self._views.get(view.account_id) is view and view.epoch == epoch:
                 getattr(view, slot)[key] = value
 
+    def fill_derived(self, view: View, key: Any, value: Any, stamp: Any, epoch: int) -> None:
+        """Keep a value built from ``view`` (read at ``epoch``) and from other
+        views, whose identities and epochs ``stamp`` records."""
+        with self._lock:
+            if self._views.get(view.account_id) is view and view.epoch == epoch:
+                view.derived[key] = (value, stamp)
+
     def fill_account(self, view: View, value: Any, epoch: int) -> None:
         with self._lock:
             if self._views.get(view.account_id) is view and view.epoch == epoch:
@@ -197,6 +209,7 @@ class ReadCache:
                 del self._views[account_id]
                 return
             touched.evict_from(v)
+            v.derived.clear()
             v.gen = gen_after
             v.epoch += 1
 

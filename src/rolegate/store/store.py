@@ -914,6 +914,27 @@ class Store:
         self._cache.fill(view, "entities", key, ent, epoch)
         return ent
 
+    def derived(self, account_id: str, key: Any, build: Any, *, also: Sequence[str] = ()) -> Any:
+        """``build()``, kept with the account's cached state until it changes.
+
+        For values computed only from cached reads of ``account_id`` and the
+        ``also`` accounts (a principal's compiled policies read its account
+        and the AWS managed policies). The value is dropped with the
+        account's view (another node's write, seen within ``cache_ttl``) and
+        by any local write to the account; a change to an ``also`` account
+        makes it stale through the stamp.
+        """
+        cache = self._cache
+        view = cache.view(account_id)
+        stamp = tuple((other, other.epoch) for other in map(cache.view, also))
+        hit = view.derived.get(key)
+        if hit is not None and hit[1] == stamp:
+            return hit[0]
+        epoch = view.epoch
+        value = build()
+        cache.fill_derived(view, key, value, stamp, epoch)
+        return value
+
     def get_by_id(self, entity_id: str) -> Entity | None:
         account_id = self._cache.id_account.get(entity_id)
         view = None if account_id is None else self._cache.view(account_id)
