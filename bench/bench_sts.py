@@ -83,9 +83,9 @@ def token_costs() -> dict[str, float]:
     }
 
 
-def assume_role_load(workers: int) -> dict[str, object]:
+def assume_role_load(workers: int, env: dict[str, str] | None = None) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
-        srv = Server(Path(tmp)).start(workers=workers)
+        srv = Server(Path(tmp), env=env).start(workers=workers)
         try:
             srv.client("iam").create_role(RoleName="bench", AssumeRolePolicyDocument=TRUST)
             time.sleep(0.7)
@@ -110,6 +110,12 @@ def main() -> None:
     results["token"] = token_costs()
     results["assume_role_1_worker"] = assume_role_load(1)
     results["assume_role_2_workers"] = assume_role_load(2)
+    # For comparison: one worker with its audit rows committed by a thread
+    # instead of a child process (ROLEGATE_AUDIT_PROCESS=0; two workers on
+    # this 2-core machine already run that way).
+    results["assume_role_1_worker_audit_thread"] = assume_role_load(
+        1, {"ROLEGATE_AUDIT_PROCESS": "0"}
+    )
     one = results["assume_role_1_worker"]["rps"]  # type: ignore[index]
     two = results["assume_role_2_workers"]["rps"]  # type: ignore[index]
     results["two_over_one"] = round(two / one, 2) if one else None
@@ -118,7 +124,7 @@ def main() -> None:
     out.write_text(json.dumps(results, indent=2))
     t = results["token"]
     print(f"token seal {t['seal_us']} us  open {t['open_us']} us  ({t['token_chars']} chars)")  # type: ignore[index]
-    for k in ("assume_role_1_worker", "assume_role_2_workers"):
+    for k in ("assume_role_1_worker", "assume_role_2_workers", "assume_role_1_worker_audit_thread"):
         r = results[k]
         print(
             f"{k:22s} {r['rps']:>9.1f} req/s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms  {r['statuses']}"

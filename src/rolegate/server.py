@@ -131,7 +131,14 @@ def build_state(settings: Settings) -> AppState:
     )
     state.extra["keys"] = keys
     state.key_ring = keys.ring()
-    state.audit = AuditWriter(store)
+    sink: Any = store
+    if os.environ.get("ROLEGATE_AUDIT_PROCESS") == "1":  # `rolegate serve` sets it
+        from rolegate.audit.sink import ProcessSink
+
+        sink = state.extra["audit_sink"] = ProcessSink(
+            store, data_dir=settings.data_dir, database_url=settings.database_url
+        )
+    state.audit = AuditWriter(sink)
     try:
         from rolegate.federation.jwks import JwksCache
 
@@ -232,6 +239,9 @@ class RolegateApp:
         if self.state is not None:
             if self.state.audit is not None:
                 self.state.audit.close()
+            sink = self.state.extra.get("audit_sink")
+            if sink is not None:
+                sink.close()
             self.state.store.close()
 
     def _healthy(self) -> bool:
