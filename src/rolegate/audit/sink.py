@@ -64,6 +64,7 @@ class ProcessSink:
         self._lock = threading.Lock()
         self._conn: Any = None
         self._proc: Any = None
+        self._closed = False
         self._start()
 
     def _start(self) -> None:
@@ -82,6 +83,8 @@ class ProcessSink:
         if not rows:
             return
         with self._lock:
+            if self._closed:
+                raise RuntimeError("audit process closed")
             try:
                 self._conn.send_bytes(pickle.dumps(list(rows), protocol=pickle.HIGHEST_PROTOCOL))
                 reply = self._conn.recv_bytes()
@@ -109,4 +112,6 @@ class ProcessSink:
     def close(self, timeout: float = 60.0) -> None:
         """Let the child finish its batch and leave (call after the writer drained)."""
         with self._lock:
-            self._stop(timeout)
+            if not self._closed:
+                self._closed = True
+                self._stop(timeout)
