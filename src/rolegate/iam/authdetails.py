@@ -15,7 +15,7 @@ from typing import Any
 
 from rolegate.context import CallContext
 from rolegate.iam.instance_profiles import profiles_for_role
-from rolegate.iam.lookup import AWS_MANAGED_ACCOUNT, as_datetime, find_policy
+from rolegate.iam.lookup import AWS_MANAGED_ACCOUNT, as_datetime, find_policy, linked
 from rolegate.iam.paging import paginate
 from rolegate.iam.policies import Usage, update_date, usage, version_output
 from rolegate.iam.principals import GROUP_MEMBER_REL
@@ -51,11 +51,7 @@ def _tags(entity: Any) -> list[dict[str, str]]:
 
 
 def _user_detail(store: Any, account_id: str, user: Any) -> dict[str, Any]:
-    groups = []
-    for key in sorted(store.links_to(account_id, GROUP_MEMBER_REL, user.name_key)):
-        group = store.get(account_id, "group", key)
-        if group is not None:
-            groups.append(group.name)
+    groups = [g.name for g in linked(store, account_id, GROUP_MEMBER_REL, "group", b=user.name_key)]
     out: dict[str, Any] = {
         "Path": user.path,
         "UserName": user.name,

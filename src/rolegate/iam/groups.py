@@ -47,11 +47,7 @@ def create_group(ctx: CallContext, params: dict) -> dict:
 def get_group(ctx: CallContext, params: dict) -> dict:
     account = ctx.account_id
     group = lookup.authorize_entity(ctx, GROUP, "GetGroup", params["GroupName"])
-    members = []
-    for user_key in ctx.store.links_from(account, GROUP_MEMBER_REL, group.name_key):
-        user = ctx.store.get(account, "user", user_key)
-        if user is not None:
-            members.append(user)
+    members = lookup.linked(ctx.store, account, GROUP_MEMBER_REL, "user", a=group.name_key)
     page, extra = paginate(members, params, key=lambda e: e.name_key)
     return {
         "Group": group_output(group),
@@ -134,11 +130,7 @@ def remove_user_from_group(ctx: CallContext, params: dict) -> None:
 def list_groups_for_user(ctx: CallContext, params: dict) -> dict:
     account = ctx.account_id
     user = lookup.authorize_entity(ctx, USER, "ListGroupsForUser", params["UserName"])
-    groups = []
-    for group_key in ctx.store.links_to(account, GROUP_MEMBER_REL, user.name_key):
-        group = ctx.store.get(account, "group", group_key)
-        if group is not None:
-            groups.append(group)
+    groups = lookup.linked(ctx.store, account, GROUP_MEMBER_REL, "group", b=user.name_key)
     page, extra = paginate(groups, params, key=lambda e: e.name_key)
     return {"Groups": [group_output(g) for g in page], **extra}
 

@@ -43,15 +43,6 @@ INSTANCE_PROFILE = _ProfileKind(
 )
 
 
-def _roles_of(reader: Any, account: str, profile: Any) -> list[Any]:
-    out = []
-    for key in sorted(reader.links_from(account, INSTANCE_PROFILE_ROLE_REL, profile.name_key)):
-        role = reader.get(account, "role", key)
-        if role is not None:
-            out.append(role)
-    return out
-
-
 def profile_output(store: Any, profile: Any, *, tags: bool = True) -> dict[str, Any]:
     """The ``InstanceProfile`` shape (``store`` may be a transaction)."""
     out: dict[str, Any] = {
@@ -61,7 +52,10 @@ def profile_output(store: Any, profile: Any, *, tags: bool = True) -> dict[str, 
         "Arn": profile.arn,
         "CreateDate": lookup.as_datetime(profile.created_at),
         "Roles": [
-            role_output(r, store=store) for r in _roles_of(store, profile.account_id, profile)
+            role_output(r, store=store)
+            for r in lookup.linked(
+                store, profile.account_id, INSTANCE_PROFILE_ROLE_REL, "role", a=profile.name_key
+            )
         ],
     }
     if tags and profile.data.get("tags"):
@@ -71,12 +65,10 @@ def profile_output(store: Any, profile: Any, *, tags: bool = True) -> dict[str, 
 
 def profiles_for_role(store: Any, account: str, role: Any) -> list[dict[str, Any]]:
     """The ``InstanceProfile`` shapes holding ``role`` (GetAccountAuthorizationDetails)."""
-    out = []
-    for key in sorted(store.links_to(account, INSTANCE_PROFILE_ROLE_REL, role.name_key)):
-        profile = store.get(account, INSTANCE_PROFILE.kind, key)
-        if profile is not None:
-            out.append(profile_output(store, profile))
-    return out
+    profiles = lookup.linked(
+        store, account, INSTANCE_PROFILE_ROLE_REL, INSTANCE_PROFILE.kind, b=role.name_key
+    )
+    return [profile_output(store, p) for p in profiles]
 
 
 def create_instance_profile(ctx: CallContext, params: dict) -> dict:
@@ -188,11 +180,9 @@ def remove_role_from_instance_profile(ctx: CallContext, params: dict) -> None:
 def list_instance_profiles_for_role(ctx: CallContext, params: dict) -> dict:
     account = ctx.account_id
     role = lookup.authorize_entity(ctx, ROLE, "ListInstanceProfilesForRole", params["RoleName"])
-    profiles = []
-    for key in ctx.store.links_to(account, INSTANCE_PROFILE_ROLE_REL, role.name_key):
-        profile = ctx.store.get(account, INSTANCE_PROFILE.kind, key)
-        if profile is not None:
-            profiles.append(profile)
+    profiles = lookup.linked(
+        ctx.store, account, INSTANCE_PROFILE_ROLE_REL, INSTANCE_PROFILE.kind, b=role.name_key
+    )
     page, extra = paginate(profiles, params, key=lambda e: e.name_key)
     return {"InstanceProfiles": [profile_output(ctx.store, e, tags=False) for e in page], **extra}
 

@@ -156,6 +156,29 @@ def require(tx: Any, account_id: str, kind: EntityKind, name: str) -> Any:
     return entity
 
 
+def linked(
+    reader: Any,
+    account_id: str,
+    rel: str,
+    kind: str,
+    *,
+    a: str | None = None,
+    b: str | None = None,
+) -> list[Any]:
+    """The ``kind`` entities at the other end of ``rel`` links from ``a`` (or
+    to ``b``), by name key; a link to an entity that is gone is skipped.
+
+    ``reader`` is the store (cached) or a transaction.
+    """
+    keys = (
+        reader.links_from(account_id, rel, a)
+        if a is not None
+        else reader.links_to(account_id, rel, b)
+    )
+    found = (reader.get(account_id, kind, key) for key in sorted(keys))
+    return [e for e in found if e is not None]
+
+
 # --- callers ----------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from rolegate.iam.lookup import AWS_MANAGED_ACCOUNT
+from rolegate.iam.lookup import AWS_MANAGED_ACCOUNT, linked
 
 SourceType = Literal["user", "group", "role", "aws-managed", "user-managed"]
 
@@ -111,10 +111,8 @@ def policy_bundle(
     identity: list[PolicyDoc] = []
     _entity_policies(store, entity, kind, identity)
     if kind == "user":
-        for group_key in sorted(store.links_to(account_id, GROUP_MEMBER_REL, entity.name_key)):
-            group = store.get(account_id, "group", group_key)
-            if group is not None:
-                _entity_policies(store, group, "group", identity)
+        for group in linked(store, account_id, GROUP_MEMBER_REL, "group", b=entity.name_key):
+            _entity_policies(store, group, "group", identity)
     boundary_arn = entity.data.get("permissions_boundary")
     boundary = None
     if boundary_arn:
