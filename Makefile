@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres bench lint clean
+.PHONY: install system-deps run test test-sqlite test-postgres bench lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Debian packages the tests need (xmlsec1); installs them when missing.
+system-deps:
+	@.ci/system-deps
 
 HOST ?= 127.0.0.1
 PORT ?= 8080
@@ -26,7 +30,7 @@ run: $(STAMP)
 # (CI sets it to the local PostgreSQL).
 TESTS ?=
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(TESTS)
 
 bench: $(STAMP)

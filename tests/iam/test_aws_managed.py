@@ -83,3 +83,9 @@ def test_ensure_is_idempotent_and_updates_changed_documents(store, iam):
     assert p["DefaultVersionId"] == "v2"
     doc = iam("GetPolicyVersion", PolicyArn=arn, VersionId="v2")["PolicyVersion"]["Document"]
     assert "iam:List*" in doc
+
+
+def test_created_with_one_instant_for_policy_and_first_version(iam):
+    # Seen once: an UpdateDate a few milliseconds before the CreateDate.
+    for p in iam("ListPolicies", Scope="AWS")["Policies"]:
+        assert p["CreateDate"] == p["UpdateDate"], p["PolicyName"]

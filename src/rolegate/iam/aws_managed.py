@@ -46,13 +46,14 @@ def policy_id(name: str) -> str:
 def ensure_aws_managed_policies(store: Any, now: datetime | None = None) -> None:
     """Create or update the AWS managed policies in account ``aws``."""
     # Start-up code in the shell, not a request handler: the wall clock is fine.
-    stamp = iso(now or datetime.now(UTC))
+    when = now or datetime.now(UTC)
+    stamp = iso(when)
     with store.transaction() as tx:
         for p in definitions():
-            _ensure_one(tx, p, stamp)
+            _ensure_one(tx, p, stamp, when)
 
 
-def _ensure_one(tx: Any, p: dict[str, Any], stamp: str) -> None:
+def _ensure_one(tx: Any, p: dict[str, Any], stamp: str, when: datetime) -> None:
     from rolegate.store import Conflict
 
     name, path, document = p["name"], p["path"], p["document"]
@@ -73,6 +74,9 @@ def _ensure_one(tx: Any, p: dict[str, Any], stamp: str) -> None:
                     "next_version": 2,
                     "tags": [],
                 },
+                # One instant for the policy and its first version: a
+                # CreateDate after the UpdateDate would look corrupt.
+                now=when,
             )
         except Conflict:
             pass  # another node inserted it first; same id, same content
