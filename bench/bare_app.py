@@ -38,16 +38,9 @@ YIELD = os.environ.get("BENCH_YIELD") == "1"
 
 
 async def spin_app(scope, receive, send):  # type: ignore[no-untyped-def]
-    if scope["type"] != "http":
-        return
-    more = True
-    while more:
-        msg = await receive()
-        more = msg.get("more_body", False)
     if YIELD:
         await asyncio.sleep(0)
     end = time.perf_counter() + SPIN
     while time.perf_counter() < end:
         pass
-    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
-    await send({"type": "http.response.body", "body": BODY})
+    await app(scope, receive, send)

@@ -9,57 +9,25 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import httpx  # noqa: E402
-from loadgen import plain_request, run_load, signed_request  # noqa: E402
+from loadgen import plain_request, run_load, signed_request, start_uvicorn_app  # noqa: E402
 
-from tests.e2e.server import Server, free_port  # noqa: E402
+from tests.e2e.server import Server  # noqa: E402
 
 DURATION = float(os.environ.get("BENCH_SECONDS", "5"))
 CONNS = 64
 
 
-def start_bare() -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bare_app:app",
-            "--port",
-            str(port),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT / "bench",
-    )
-    for _ in range(100):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=0.5)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    return proc, port
-
-
 def main() -> None:
     results: dict[str, object] = {"connections": CONNS, "duration_s": DURATION, "workers": 1}
-    bare, bport = start_bare()
+    bare, bport = start_uvicorn_app("bare_app:app")
     try:
         # The ceiling gets the same request as rolegate (a signed
         # GetCallerIdentity POST: 9 headers and a body for uvicorn to parse),

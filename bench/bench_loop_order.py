@@ -17,19 +17,15 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import httpx  # noqa: E402
-from loadgen import plain_request, run_load  # noqa: E402
-
-from tests.e2e.server import free_port  # noqa: E402
+from loadgen import plain_request, run_load, start_uvicorn_app  # noqa: E402
 
 DURATION = float(os.environ.get("BENCH_SECONDS", "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "6"))
@@ -37,35 +33,12 @@ SPIN_US = os.environ.get("BENCH_SPIN_US", "200")
 CONNS = 64
 
 
-def run_variant(yield_first: bool) -> dict[str, object]:
-    port = free_port()
-    env = dict(os.environ, BENCH_SPIN_US=SPIN_US, BENCH_YIELD="1" if yield_first else "0")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bare_app:spin_app",
-            "--port",
-            str(port),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT / "bench",
-        env=env,
+def run_variant(yield_first: bool) -> dict[str, Any]:
+    proc, port = start_uvicorn_app(
+        "bare_app:spin_app",
+        {"BENCH_SPIN_US": SPIN_US, "BENCH_YIELD": "1" if yield_first else "0"},
     )
     try:
-        for _ in range(100):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/", timeout=0.5)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         req = plain_request("127.0.0.1", port)
         r = run_load("127.0.0.1", port, lambda c, i: [req], connections=CONNS, duration=DURATION)
     finally:
@@ -76,7 +49,7 @@ def run_variant(yield_first: bool) -> dict[str, object]:
 
 
 def main() -> None:
-    runs: dict[str, list[dict[str, object]]] = {"no_yield": [], "yield": []}
+    runs: dict[str, list[dict[str, Any]]] = {"no_yield": [], "yield": []}
     for _ in range(ROUNDS):
         for name, flag in (("no_yield", False), ("yield", True)):
             r = run_variant(flag)
