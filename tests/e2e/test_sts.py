@@ -226,6 +226,26 @@ def test_credentials_expire(server: Server, alice: dict) -> None:
         server.set_clock_offset(0)
 
 
+def test_credentials_expire_for_the_cli_on_the_real_clock(server: Server, alice: dict) -> None:
+    # As README tells a user: DurationSeconds=900, shift the server 901 s,
+    # and the CLI (signing with its own, unshifted clock) gets ExpiredToken,
+    # not "Signature expired": the token's expiry is checked first.
+    server.client("iam").create_role(
+        RoleName="brief-cli",
+        AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{ACCT}:user/alice"}),
+    )
+    c = server.client("sts", creds=alice).assume_role(
+        RoleArn=f"arn:aws:iam::{ACCT}:role/brief-cli", RoleSessionName="cli", DurationSeconds=900
+    )["Credentials"]
+    assert server.aws("sts", "get-caller-identity", creds=c).returncode == 0
+    server.set_clock_offset(901)
+    try:
+        r = server.aws("sts", "get-caller-identity", creds=c, check=False)
+        assert r.returncode != 0 and "(ExpiredToken)" in r.stderr, r.stderr
+    finally:
+        server.set_clock_offset(0)
+
+
 def test_tampered_token(server: Server, alice: dict) -> None:
     iam = server.client("iam")
     iam.create_role(
