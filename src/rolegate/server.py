@@ -219,7 +219,7 @@ class RolegateApp:
             # (bench/bench_loop_order.py, three runs): median p99/p50 2.03,
             # 1.90, 1.96 without; 1.48, 1.85, 1.76 with. Without, no round of
             # 12 went under 1.88; with, half did, down to 1.13. Throughput
-            # within noise. This machine's noise is large; the effect is not.
+            # within noise.
             await asyncio.sleep(0)
             status, headers, out = self.process(scope, raw)
         else:
