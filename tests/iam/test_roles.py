@@ -80,6 +80,34 @@ def test_trust_policy_validation(iam):
     assert e.value.message == "Cannot exceed quota for ACLSizePerRole: 2048"
 
 
+def test_trust_policy_allows_only_sts_actions(iam):
+    who = {"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:root"}
+    for i, action in enumerate(
+        (
+            "sts:AssumeRole",
+            ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+            "sts:AssumeRoleWithWebIdentity",
+            "STS:assumerole",
+            "sts:*",
+            "sts:Assume*",
+            "*",
+        )
+    ):
+        text = doc({"Effect": "Allow", "Principal": who, "Action": action})
+        iam("CreateRole", RoleName=f"ok{i}", AssumeRolePolicyDocument=text)
+    for action in ("s3:GetObject", ["sts:AssumeRole", "iam:*"], "sts:BadAssumeRole"):
+        text = doc({"Effect": "Allow", "Principal": who, "Action": action})
+        with pytest.raises(MalformedPolicyDocument) as e:
+            iam("CreateRole", RoleName="bad", AssumeRolePolicyDocument=text)
+        assert e.value.message == (
+            "Trust Policy statement actions can only be sts:AssumeRole, "
+            "sts:AssumeRoleWithSAML,  and sts:AssumeRoleWithWebIdentity"
+        )
+        with pytest.raises(MalformedPolicyDocument):
+            iam("UpdateAssumeRolePolicy", RoleName="ok0", PolicyDocument=text)
+    assert "bad" not in {r["RoleName"] for r in iam("ListRoles")["Roles"]}
+
+
 def test_trust_principal_must_exist_in_hosted_accounts(iam):
     missing = f"arn:aws:iam::{ACCOUNT}:user/ghost"
     with pytest.raises(MalformedPolicyDocument) as e:

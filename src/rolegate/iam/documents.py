@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from rolegate.errors import LimitExceeded, MalformedPolicyDocument
@@ -31,8 +32,17 @@ def check_managed_policy(text: str) -> None:
 
 
 def check_trust_policy(store: Any, text: str) -> None:
-    """A role's trust policy: TRUST grammar, the 2048 quota, and existing principals."""
+    """A role's trust policy: TRUST grammar, STS actions only, the 2048 quota,
+    and existing principals."""
     parse_policy(text, PolicyKind.TRUST)
+    for action in _statement_field(text, "Action"):
+        if not _trust_action(action):
+            # AWS's own wording, double space included; it also accepts the
+            # other STS actions (sts:TagSession, sts:SetSourceIdentity, ...).
+            raise MalformedPolicyDocument(
+                "Trust Policy statement actions can only be sts:AssumeRole, "
+                "sts:AssumeRoleWithSAML,  and sts:AssumeRoleWithWebIdentity"
+            )
     if policy_size(text) > TRUST_POLICY_QUOTA:
         raise LimitExceeded(f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_QUOTA}")
     for arn in _aws_principals(text):
@@ -44,9 +54,32 @@ def inline_total(policies: dict[str, str]) -> int:
     return sum(policy_size(doc) for doc in policies.values())
 
 
-def _aws_principals(text: str) -> Iterable[str]:
-    # The grammar has been checked already; this only walks the JSON for the
-    # "AWS" principal values.
+# Actions STS authorises that are not API operations (Service Authorization
+# Reference); the operations themselves come from botocore's model.
+_STS_PERMISSION_ONLY = ("GetServiceBearerToken", "SetContext", "SetSourceIdentity", "TagSession")
+
+
+@cache
+def _sts_actions() -> frozenset[str]:
+    from rolegate import protocol
+
+    names = set(protocol.get_service("sts").operation_names) | set(_STS_PERMISSION_ONLY)
+    return frozenset(n.lower() for n in names)
+
+
+def _trust_action(action: str) -> bool:
+    """Whether a trust policy may name ``action``: an STS action, or a
+    wildcard that can only match STS actions (or ``*``)."""
+    if action == "*":
+        return True
+    vendor, _, name = action.partition(":")
+    if vendor.lower() != "sts":
+        return False
+    return "*" in name or "?" in name or name.lower() in _sts_actions()
+
+
+def _statements(text: str) -> Iterable[dict[str, Any]]:
+    # The grammar has been checked already; this only walks the JSON.
     try:
         doc = json.loads(text)
     except ValueError:
@@ -55,8 +88,23 @@ def _aws_principals(text: str) -> Iterable[str]:
     if isinstance(statements, dict):
         statements = [statements]
     for st in statements or ():
-        if not isinstance(st, dict):
-            continue
+        if isinstance(st, dict):
+            yield st
+
+
+def _statement_field(text: str, field: str) -> Iterable[str]:
+    """The string values of ``field`` (a string or a list) in every statement."""
+    for st in _statements(text):
+        values = st.get(field)
+        if isinstance(values, str):
+            values = [values]
+        for v in values or ():
+            if isinstance(v, str):
+                yield v
+
+
+def _aws_principals(text: str) -> Iterable[str]:
+    for st in _statements(text):
         principal = st.get("Principal")
         if not isinstance(principal, dict):
             continue
