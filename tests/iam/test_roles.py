@@ -108,6 +108,34 @@ def test_trust_policy_allows_only_sts_actions(iam):
     assert "bad" not in {r["RoleName"] for r in iam("ListRoles")["Roles"]}
 
 
+def test_trust_principal_shapes(iam):
+    other = "999999999999"  # not hosted here: its users and roles can't be looked up
+    good = (
+        "*",
+        other,
+        f"arn:aws:iam::{other}:root",
+        f"arn:aws:iam::{other}:user/team/someone",
+        f"arn:aws:iam::{other}:role/r",
+        f"arn:aws:sts::{other}:assumed-role/r/session",
+        f"arn:aws:sts::{other}:federated-user/bob",
+        "AROAEXAMPLEEXAMPLE123",  # what AWS shows once a named role is deleted
+    )
+    for i, who in enumerate(good):
+        iam("CreateRole", RoleName=f"ok{i}", AssumeRolePolicyDocument=trust({"AWS": who}))
+    bad = (
+        "bogus",
+        "12345",
+        f"arn:aws:iam::{other}:user/ali*",
+        "arn:aws:iam::*:root",
+        f"arn:aws:iam::{other}:group/admins",
+        f"arn:aws:s3:::{other}",
+    )
+    for who in bad:
+        with pytest.raises(MalformedPolicyDocument) as e:
+            iam("CreateRole", RoleName="bad", AssumeRolePolicyDocument=trust({"AWS": who}))
+        assert e.value.message == f'Invalid principal in policy: "AWS":"{who}"'
+
+
 def test_trust_principal_must_exist_in_hosted_accounts(iam):
     missing = f"arn:aws:iam::{ACCOUNT}:user/ghost"
     with pytest.raises(MalformedPolicyDocument) as e:

@@ -9,6 +9,7 @@ and friends must return it unchanged.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from functools import cache
 from typing import Any
@@ -46,7 +47,7 @@ def check_trust_policy(store: Any, text: str) -> None:
     if policy_size(text) > TRUST_POLICY_QUOTA:
         raise LimitExceeded(f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_QUOTA}")
     for arn in _aws_principals(text):
-        if not _principal_exists(store, arn):
+        if not _principal_shape(arn) or not _principal_exists(store, arn):
             raise MalformedPolicyDocument(f'Invalid principal in policy: "AWS":"{arn}"')
 
 
@@ -114,6 +115,21 @@ def _aws_principals(text: str) -> Iterable[str]:
         for v in values or ():
             if isinstance(v, str):
                 yield v
+
+
+# What an "AWS" principal may be: "*", an account id, the unique id AWS
+# shows for a deleted user or role, or the ARN of an account root, user,
+# role, role session or federated user -- never a partial wildcard
+# (reference: "no partial wildcards in principal ARNs").
+_AWS_PRINCIPAL = re.compile(
+    r"\*|\d{12}|A[A-Z]{3}[A-Z0-9]{16,}"
+    r"|arn:aws[a-z-]*:iam::\d{12}:(?:root|(?:user|role)/[^*?]+)"
+    r"|arn:aws[a-z-]*:sts::\d{12}:(?:assumed-role/[^*?/]+/[^*?/]+|federated-user/[^*?/]+)"
+)
+
+
+def _principal_shape(value: str) -> bool:
+    return _AWS_PRINCIPAL.fullmatch(value) is not None
 
 
 def _principal_exists(store: Any, arn: str) -> bool:
