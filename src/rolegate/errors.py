@@ -68,3 +68,4 @@ IDPCommunicationError = _kind("IDPCommunicationError", "IDPCommunicationError", 
 InvalidAuthorizationMessage = _kind(
     "InvalidAuthorizationMessage", "InvalidAuthorizationMessageException", 400
 )
+InvalidContextAssertion = _kind("InvalidContextAssertion", "InvalidContextAssertion", 400)

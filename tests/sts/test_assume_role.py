@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
-from rolegate.errors import AccessDenied, MalformedPolicyDocument, ValidationError
+from rolegate.errors import (
+    AccessDenied,
+    InvalidContextAssertion,
+    MalformedPolicyDocument,
+    ValidationError,
+)
 from rolegate.sts.authz_message import SUFFIX
 from tests.sts.conftest import A, B, World, allow, doc, role_arn, root, trust
 
@@ -402,3 +407,24 @@ def test_role_last_used_is_noted(world: World) -> None:
     world.assume(alice, role_arn(A, "r"))
     used = world.store.entity_last_used(role["RoleId"])
     assert used is not None and used["Region"] == "eu-west-1"
+
+
+def test_provided_contexts_fail_closed(world: World) -> None:
+    # No context provider signs assertions here, so none verifies: the caller
+    # gets InvalidContextAssertion, not a session silently without its context.
+    alice = world.user(A, "alice")
+    world.role(A, "r", trust({"AWS": alice.arn}))
+    contexts = [
+        {
+            "ProviderArn": "arn:aws:iam::aws:contextProvider/IdentityCenter",
+            "ContextAssertion": "x" * 40,
+        }
+    ]
+    with pytest.raises(InvalidContextAssertion) as e:
+        world.assume(alice, role_arn(A, "r"), ProvidedContexts=contexts)
+    assert e.value.status == 400 and e.value.code == "InvalidContextAssertion"
+    # Authorisation still comes first: a caller the trust doesn't name is denied.
+    bob = world.user(A, "bob", ASSUME)
+    with pytest.raises(AccessDenied):
+        world.assume(bob, role_arn(A, "r"), ProvidedContexts=contexts)
+    world.assume(alice, role_arn(A, "r"))

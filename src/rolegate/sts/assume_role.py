@@ -25,7 +25,12 @@ from typing import Any
 from rolegate import arn as arns
 from rolegate import authz, policy
 from rolegate.context import CallContext
-from rolegate.errors import AccessDenied, ConcurrentModification, ValidationError
+from rolegate.errors import (
+    AccessDenied,
+    ConcurrentModification,
+    InvalidContextAssertion,
+    ValidationError,
+)
 from rolegate.iam.lookup import as_datetime
 from rolegate.sts import authz_message, durations, mfa_check, session_policies, session_tags
 from rolegate.sts.role_session import issue_role_session
@@ -265,6 +270,15 @@ def assume_role(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         # Needed when set here and when carried along a chain (IAM guide,
         # "Permissions required to set source identity").
         trust.require("sts:SetSourceIdentity")
+    if params.get("ProvidedContexts"):
+        # Trusted context assertions are sealed by a context provider (IAM
+        # Identity Center); rolegate has none, so none can be verified. Fail
+        # closed rather than issue a session without the context the caller
+        # believes it carries.
+        raise InvalidContextAssertion(
+            "The request was rejected because the context assertion that was provided is "
+            "invalid: rolegate trusts no context provider."
+        )
 
     duration = durations.assume_role_duration(
         params.get("DurationSeconds"),
