@@ -8,9 +8,7 @@ and friends must return it unchanged.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -34,10 +32,10 @@ def check_managed_policy(text: str) -> None:
 
 def check_trust_policy(store: Any, text: str) -> None:
     """A role's trust policy: TRUST grammar, STS actions only, the 2048 quota,
-    and existing principals."""
-    parse_policy(text, PolicyKind.TRUST)
-    for action in _statement_field(text, "Action"):
-        if not _trust_action(action):
+    and well-formed, existing principals."""
+    document = parse_policy(text, PolicyKind.TRUST)
+    for st in document.statements:
+        if not all(_trust_action(a) for a in st.action or ()):
             # AWS's own wording, double space included; it also accepts the
             # other STS actions (sts:TagSession, sts:SetSourceIdentity, ...).
             raise MalformedPolicyDocument(
@@ -46,9 +44,12 @@ def check_trust_policy(store: Any, text: str) -> None:
             )
     if policy_size(text) > TRUST_POLICY_QUOTA:
         raise LimitExceeded(f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_QUOTA}")
-    for arn in _aws_principals(text):
-        if not _principal_shape(arn) or not _principal_exists(store, arn):
-            raise MalformedPolicyDocument(f'Invalid principal in policy: "AWS":"{arn}"')
+    for st in document.statements:
+        # A trust policy has no NotPrincipal (the grammar refuses it); "*" is
+        # the principal's wildcard flag, not an entry.
+        for kind, arn in st.principal.entries if st.principal else ():
+            if kind == "AWS" and not (_principal_shape(arn) and _principal_exists(store, arn)):
+                raise MalformedPolicyDocument(f'Invalid principal in policy: "AWS":"{arn}"')
 
 
 def inline_total(policies: dict[str, str]) -> int:
@@ -77,44 +78,6 @@ def _trust_action(action: str) -> bool:
     if vendor.lower() != "sts":
         return False
     return "*" in name or "?" in name or name.lower() in _sts_actions()
-
-
-def _statements(text: str) -> Iterable[dict[str, Any]]:
-    # The grammar has been checked already; this only walks the JSON.
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        return
-    statements = doc.get("Statement") if isinstance(doc, dict) else None
-    if isinstance(statements, dict):
-        statements = [statements]
-    for st in statements or ():
-        if isinstance(st, dict):
-            yield st
-
-
-def _statement_field(text: str, field: str) -> Iterable[str]:
-    """The string values of ``field`` (a string or a list) in every statement."""
-    for st in _statements(text):
-        values = st.get(field)
-        if isinstance(values, str):
-            values = [values]
-        for v in values or ():
-            if isinstance(v, str):
-                yield v
-
-
-def _aws_principals(text: str) -> Iterable[str]:
-    for st in _statements(text):
-        principal = st.get("Principal")
-        if not isinstance(principal, dict):
-            continue
-        values = principal.get("AWS")
-        if isinstance(values, str):
-            values = [values]
-        for v in values or ():
-            if isinstance(v, str):
-                yield v
 
 
 # What an "AWS" principal may be: "*", an account id, the unique id AWS
