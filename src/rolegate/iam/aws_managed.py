@@ -47,14 +47,15 @@ def ensure_aws_managed_policies(store: Any, now: datetime | None = None) -> None
     """Create or update the AWS managed policies in account ``aws``."""
     # Start-up code in the shell, not a request handler: the wall clock is fine.
     when = now or datetime.now(UTC)
-    stamp = iso(when)
     with store.transaction() as tx:
         for p in definitions():
-            _ensure_one(tx, p, stamp, when)
+            _ensure_one(tx, p, when)
 
 
-def _ensure_one(tx: Any, p: dict[str, Any], stamp: str, when: datetime) -> None:
+def _ensure_one(tx: Any, p: dict[str, Any], when: datetime) -> None:
     from rolegate.store import Conflict
+
+    stamp = iso(when)
 
     name, path, document = p["name"], p["path"], p["document"]
     existing = tx.get(AWS_MANAGED_ACCOUNT, "policy", name)
