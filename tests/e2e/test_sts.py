@@ -246,6 +246,36 @@ def test_credentials_expire_for_the_cli_on_the_real_clock(server: Server, alice:
         server.set_clock_offset(0)
 
 
+def test_trust_policy_checks_and_provided_contexts_through_boto3(
+    server: Server, alice: dict
+) -> None:
+    iam = server.client("iam")
+    alice_arn = f"arn:aws:iam::{ACCT}:user/alice"
+    for doc, message in (
+        (trust({"AWS": alice_arn}, actions=["s3:GetObject"]), "Trust Policy statement actions"),
+        (trust({"AWS": "bogus"}), 'Invalid principal in policy: "AWS":"bogus"'),
+    ):
+        with pytest.raises(ClientError) as e:
+            iam.create_role(RoleName="checked", AssumeRolePolicyDocument=doc)
+        assert code(e.value) == "MalformedPolicyDocument" and message in str(e.value)
+    iam.create_role(RoleName="checked", AssumeRolePolicyDocument=trust({"AWS": alice_arn}))
+    sts = server.client("sts", creds=alice)
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(
+            RoleArn=f"arn:aws:iam::{ACCT}:role/checked",
+            RoleSessionName="ctx",
+            ProvidedContexts=[
+                {
+                    "ProviderArn": "arn:aws:iam::aws:contextProvider/IdentityCenter",
+                    "ContextAssertion": "abcdefgh",
+                }
+            ],
+        )
+    assert code(e.value) == "InvalidContextAssertion"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    sts.assume_role(RoleArn=f"arn:aws:iam::{ACCT}:role/checked", RoleSessionName="plain")
+
+
 def test_tampered_token(server: Server, alice: dict) -> None:
     iam = server.client("iam")
     iam.create_role(
