@@ -134,6 +134,28 @@ def test_trust_principal_shapes(iam):
         with pytest.raises(MalformedPolicyDocument) as e:
             iam("CreateRole", RoleName="bad", AssumeRolePolicyDocument=trust({"AWS": who}))
         assert e.value.message == f'Invalid principal in policy: "AWS":"{who}"'
+    # Service principals: host names under a domain; AWS refuses the rest.
+    for i, svc in enumerate(("ec2.amazonaws.com", "states.eu-west-1.amazonaws.com")):
+        iam("CreateRole", RoleName=f"svc{i}", AssumeRolePolicyDocument=trust({"Service": svc}))
+    for svc in ("ec2", "amazonaws.com"):
+        with pytest.raises(MalformedPolicyDocument) as e:
+            iam("CreateRole", RoleName="bad", AssumeRolePolicyDocument=trust({"Service": svc}))
+        assert e.value.message == f'Invalid principal in policy: "SERVICE":"{svc}"'
+    # Federated: a web identity provider's domain, or a SAML/OIDC provider ARN.
+    for i, fed in enumerate(
+        (
+            "accounts.google.com",
+            f"arn:aws:iam::{other}:saml-provider/corp",
+            f"arn:aws:iam::{other}:oidc-provider/oidc.example.com/id/1",
+        )
+    ):
+        iam("CreateRole", RoleName=f"fed{i}", AssumeRolePolicyDocument=trust({"Federated": fed}))
+    for fed in ("bogus", f"arn:aws:iam::{other}:user/u"):
+        with pytest.raises(MalformedPolicyDocument) as e:
+            iam("CreateRole", RoleName="bad", AssumeRolePolicyDocument=trust({"Federated": fed}))
+        assert e.value.message == (
+            "Federated principals must be valid domain names or SAML metadata ARNs"
+        )
 
 
 def test_trust_principal_must_exist_in_hosted_accounts(iam):

@@ -47,9 +47,15 @@ def check_trust_policy(store: Any, text: str) -> None:
     for st in document.statements:
         # A trust policy has no NotPrincipal (the grammar refuses it); "*" is
         # the principal's wildcard flag, not an entry.
-        for kind, arn in st.principal.entries if st.principal else ():
-            if kind == "AWS" and not (_principal_shape(arn) and _principal_exists(store, arn)):
-                raise MalformedPolicyDocument(f'Invalid principal in policy: "AWS":"{arn}"')
+        for kind, value in st.principal.entries if st.principal else ():
+            if kind == "AWS" and not (_principal_shape(value) and _principal_exists(store, value)):
+                raise MalformedPolicyDocument(f'Invalid principal in policy: "AWS":"{value}"')
+            if kind == "Service" and not _SERVICE_PRINCIPAL.fullmatch(value):
+                raise MalformedPolicyDocument(f'Invalid principal in policy: "SERVICE":"{value}"')
+            if kind == "Federated" and not _FEDERATED_PRINCIPAL.fullmatch(value):
+                raise MalformedPolicyDocument(
+                    "Federated principals must be valid domain names or SAML metadata ARNs"
+                )
 
 
 def inline_total(policies: dict[str, str]) -> int:
@@ -88,6 +94,18 @@ _AWS_PRINCIPAL = re.compile(
     r"\*|\d{12}|A[A-Z]{3}[A-Z0-9]{16,}"
     r"|arn:aws[a-z-]*:iam::\d{12}:(?:root|(?:user|role)/[^*?]+)"
     r"|arn:aws[a-z-]*:sts::\d{12}:(?:assumed-role/[^*?/]+/[^*?/]+|federated-user/[^*?/]+)"
+)
+
+
+# AWS accepts only the service principals it knows ("tagging.amazonaws.com"
+# is refused); rolegate has no such list, so it refuses only what cannot be
+# one: anything but a host name under a domain ("ec2", "amazonaws.com").
+_SERVICE_PRINCIPAL = re.compile(r"(?i)[a-z0-9-]+(?:\.[a-z0-9-]+){2,}")
+# A web identity provider's domain ("accounts.google.com") or the ARN of a
+# SAML or OIDC provider.
+_FEDERATED_PRINCIPAL = re.compile(
+    r"(?i)[a-z0-9-]+(?:\.[a-z0-9-]+)+"
+    r"|arn:aws[a-z-]*:iam::\d{12}:(?:saml-provider/[\w+=,.@-]+|oidc-provider/[^\s*?]+)"
 )
 
 
