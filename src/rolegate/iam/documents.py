@@ -48,7 +48,9 @@ def check_trust_policy(store: Any, text: str) -> None:
         # A trust policy has no NotPrincipal (the grammar refuses it); "*" is
         # the principal's wildcard flag, not an entry.
         for kind, value in st.principal.entries if st.principal else ():
-            if kind == "AWS" and not (_principal_shape(value) and _principal_exists(store, value)):
+            if kind == "AWS" and not (
+                _AWS_PRINCIPAL.fullmatch(value) and _principal_exists(store, value)
+            ):
                 raise MalformedPolicyDocument(f'Invalid principal in policy: "AWS":"{value}"')
             if kind == "Service" and not _SERVICE_PRINCIPAL.fullmatch(value):
                 raise MalformedPolicyDocument(f'Invalid principal in policy: "SERVICE":"{value}"')
@@ -107,10 +109,6 @@ _FEDERATED_PRINCIPAL = re.compile(
     r"(?i)[a-z0-9-]+(?:\.[a-z0-9-]+)+"
     r"|arn:aws[a-z-]*:iam::\d{12}:(?:saml-provider/[\w+=,.@-]+|oidc-provider/[^\s*?]+)"
 )
-
-
-def _principal_shape(value: str) -> bool:
-    return _AWS_PRINCIPAL.fullmatch(value) is not None
 
 
 def _principal_exists(store: Any, arn: str) -> bool:
