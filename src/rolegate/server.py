@@ -285,6 +285,12 @@ class RolegateApp:
             body=body,
         )
         client = scope.get("client") or ("127.0.0.1", 0)
+        source_ip, secure = client[0], scope.get("scheme") == "https"
+        if self._proxy_hops:
+            hops = self._proxy_hops
+            source_ip = _forwarded(req.header_values("x-forwarded-for"), hops) or source_ip
+            proto = _forwarded(req.header_values("x-forwarded-proto"), hops) or ""
+            secure = proto.lower() == "https"
         ctx = CallContext(
             service="sts",
             action="",
@@ -292,17 +298,12 @@ class RolegateApp:
             request_id=request_id,
             now=now,
             region="us-east-1",
-            source_ip=_forwarded(headers, "x-forwarded-for", self._proxy_hops) or client[0]
-            if self._proxy_hops
-            else client[0],
+            source_ip=source_ip,
             user_agent=req.header("user-agent") or "",
             store=state.store,
             app=state,
             authorize_fn=authz.authorize,
-            secure=(_forwarded(headers, "x-forwarded-proto", self._proxy_hops) or "").lower()
-            == "https"
-            if self._proxy_hops
-            else scope.get("scheme") == "https",
+            secure=secure,
         )
         params: dict[str, Any] | None = None
         error: tuple[str, str] | None = None
@@ -566,14 +567,15 @@ def proxy_hops(setting: str) -> int:
     return int(setting) if setting.isascii() and setting.isdigit() else 0
 
 
-def _forwarded(headers: list[tuple[str, str]], name: str, hops: int) -> str | None:
-    """The value the ``hops``-th trusted proxy recorded in header ``name``.
+def _forwarded(values: list[str], hops: int) -> str | None:
+    """The entry the ``hops``-th trusted proxy recorded in an ``X-Forwarded-*``
+    header, given its ``values`` in received order.
 
     Proxies append to ``X-Forwarded-For``, so its left part is whatever the
     client sent: the trustworthy entry is counted from the right. None when
     the chain is shorter than the proxies we were told about.
     """
-    entries = [part.strip() for k, v in headers if k.lower() == name for part in v.split(",")]
+    entries = [part.strip() for v in values for part in v.split(",")]
     entries = [e for e in entries if e]
     return entries[-hops] if len(entries) >= hops else None
 
