@@ -71,3 +71,17 @@ def test_a_dead_child_is_replaced_and_nothing_is_lost(target: Target) -> None:
     finally:
         sink.close()
     assert sorted(_ids(store)) == [_event(i)["eventID"] for i in (1, 2, 3)]
+
+
+def test_an_event_that_cannot_be_recorded_is_dropped_alone(target: Target) -> None:
+    # The child encodes the JSON; a value JSON cannot take (a set) or one
+    # that cannot even cross the pipe (a lambda) costs that event only.
+    store, sink = _sink(target)
+    no_json = dict(_event(2), requestParameters={"n": {1, 2}})
+    no_pickle = dict(_event(3), requestParameters={"n": lambda: 0})
+    try:
+        sink.append_events([_event(1), no_json, _event(4)])
+        sink.append_events([_event(5), no_pickle, _event(6)])
+    finally:
+        sink.close()
+    assert sorted(_ids(store)) == [_event(i)["eventID"] for i in (1, 4, 5, 6)]

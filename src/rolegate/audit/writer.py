@@ -2,7 +2,8 @@
 thread that commits events in batches (DESIGN.md performance budget).
 
 ``submit`` encodes the events into database rows on the caller's thread
-(when the store can: ``event_rows``), appends them under a lock and wakes the
+(when the store can: ``event_rows``; a ``ProcessSink`` encodes in its child
+instead), appends them under a lock and wakes the
 writer only when a batch is full: a wake-up per event cost more than
 building the event. The writer otherwise drains every ``linger`` seconds.
 Its thread thus only makes database calls, which release the GIL (see
