@@ -9,11 +9,15 @@
 ``issuer.provider_url`` the IAM provider name (no scheme). Because it is
 plain HTTP on loopback, verifiers need ``allow_http_loopback=True`` (the
 server: ``ROLEGATE_DEV_ALLOW_HTTP_ISSUERS=1``). Tokens are signed with joserfc.
+
+``OidcIssuer(tls=cert)`` (a ``tls_certs.ServerCert``) serves HTTPS instead,
+and ``issuer.url`` starts with ``https://``.
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -24,13 +28,24 @@ from typing import Any
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
+from tests.federation.tls_certs import ServerCert
+
 DEFAULT_CLIENT_ID = "rolegate-test-client"
 _CURVES = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 
 
 class OidcIssuer:
-    def __init__(self, *, host: str = "127.0.0.1", client_id: str = DEFAULT_CLIENT_ID) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        client_id: str = DEFAULT_CLIENT_ID,
+        tls: ServerCert | None = None,
+        port: int = 0,
+    ) -> None:
         self.host = host
+        self.bind_port = port
+        self.tls = tls
         self.client_id = client_id
         self.down = False
         self.discovery_hits = 0
@@ -122,10 +137,12 @@ class OidcIssuer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.provider_url}"
 
     @property
     def provider_url(self) -> str:
+        if self.tls and self.port == 443:
+            return self.host  # as AWS requires: no port
         return f"{self.host}:{self.port}"
 
     def start(self) -> OidcIssuer:
@@ -164,8 +181,12 @@ class OidcIssuer:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass  # keep test output quiet
 
-        self._server = ThreadingHTTPServer((self.host, 0), Handler)
+        self._server = ThreadingHTTPServer((self.host, self.bind_port), Handler)
         self._server.daemon_threads = True
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.tls.cert_file, self.tls.key_file)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},  # quick shutdown() in tests

@@ -108,6 +108,7 @@ def assume_role_with_web_identity(ctx: CallContext, params: dict[str, Any]) -> d
         jwks=jwks,
         now=ctx.now.timestamp(),
         leeway=LEEWAY_SECONDS,
+        thumbprints=provider["thumbprints"],
     )
     ctx.audit_extra["federated_identity"] = {
         "type": "WebIdentityUser",

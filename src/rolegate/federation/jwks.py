@@ -12,11 +12,14 @@ The clock is passed in (``now: float``, epoch seconds); the network is behind
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import logging
+import socket
+import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -24,11 +27,13 @@ import httpx
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, JWKRegistry, RSAKey
 
-from rolegate.errors import IDPCommunicationError
+from rolegate.errors import IDPCommunicationError, InvalidIdentityToken
 
 log = logging.getLogger(__name__)
 
-Fetch = Callable[[str], dict]
+# fetch(url) -> JSON object; called as fetch(url, thumbprints) for a
+# provider registered with thumbprints (see ``httpx_fetcher``).
+Fetch = Callable[..., dict]
 PublicKey = RSAKey | ECKey
 
 # AWS's own message for an unreachable/unusable JWKS (IDPCommunicationError).
@@ -36,6 +41,8 @@ MSG_FETCH_FAILED = (
     "Couldn't retrieve verification key from your identity provider, please reference "
     "AssumeRoleWithWebIdentity documentation for requirements"
 )
+# AWS's answer when the IdP's certificate chain holds no configured thumbprint.
+MSG_THUMBPRINT = "OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint"
 FETCH_TIMEOUT_SECONDS = 5.0
 # Discovery documents and key sets are a few KiB; 512 KiB is generous and
 # keeps a hostile endpoint from filling memory.
@@ -48,6 +55,10 @@ _EC_CURVES = frozenset({"P-256", "P-384", "P-521"})
 
 class FetchError(Exception):
     """A fetch failed; becomes IDPCommunicationError at the cache boundary."""
+
+
+class ThumbprintMismatch(FetchError):
+    """The IdP's certificate is trusted neither by a CA nor by a thumbprint."""
 
 
 def is_loopback_host(host: str) -> bool:
@@ -78,16 +89,26 @@ def httpx_fetcher(
     timeout: float = FETCH_TIMEOUT_SECONDS,
     max_bytes: int = MAX_DOCUMENT_BYTES,
 ) -> Fetch:
-    """A ``fetch(url) -> dict`` over httpx: JSON only, capped, no redirects.
+    """A ``fetch(url, thumbprints=()) -> dict`` over httpx: JSON only, capped,
+    no redirects.
 
     Redirects are not followed so a redirect cannot step around the URL
     policy (https, or loopback http in dev mode) that the cache enforces.
+
+    TLS is verified against the CA bundle (certifi's, or ``SSL_CERT_FILE`` /
+    ``SSL_CERT_DIR``). When that fails and the provider was registered with
+    thumbprints, the certificate the server presents is trusted as AWS
+    trusts an IdP outside its root CAs: one certificate of the chain must
+    have a configured thumbprint (SHA-1 of its DER, as the IAM guide has
+    users compute it), and that certificate becomes the only trust anchor of
+    a second, fully verified connection (chain and host name), so a server
+    that merely *shows* a pinned certificate without its key gets nowhere.
     """
     own = client or httpx.Client(timeout=timeout, follow_redirects=False)
 
-    def fetch(url: str) -> dict:
+    def get(c: httpx.Client, url: str) -> dict:
         try:
-            with own.stream("GET", url, headers={"Accept": "application/json"}) as response:
+            with c.stream("GET", url, headers={"Accept": "application/json"}) as response:
                 if response.status_code != 200:
                     raise FetchError(f"GET {url} -> HTTP {response.status_code}")
                 body = bytearray()
@@ -96,6 +117,8 @@ def httpx_fetcher(
                     if len(body) > max_bytes:
                         raise FetchError(f"GET {url}: document larger than {max_bytes} bytes")
         except httpx.HTTPError as exc:
+            if _certificate_rejected(exc):
+                raise _CertificateRejected(f"GET {url}: {exc}") from exc
             raise FetchError(f"GET {url}: {type(exc).__name__}: {exc}") from exc
         try:
             document = json.loads(bytes(body))
@@ -105,7 +128,81 @@ def httpx_fetcher(
             raise FetchError(f"GET {url}: not a JSON object")
         return document
 
+    def fetch(url: str, thumbprints: Sequence[str] = ()) -> dict:
+        try:
+            return get(own, url)
+        except _CertificateRejected as exc:
+            if not thumbprints:
+                raise FetchError(str(exc)) from exc
+        context = pinned_context(url, thumbprints, timeout=timeout)
+        with httpx.Client(verify=context, timeout=timeout, follow_redirects=False) as pinned:
+            try:
+                return get(pinned, url)
+            except _CertificateRejected as exc:
+                raise ThumbprintMismatch(str(exc)) from exc
+
     return fetch
+
+
+class _CertificateRejected(FetchError):
+    """TLS certificate verification failed (as opposed to any other failure)."""
+
+
+def _certificate_rejected(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(8):  # httpx -> httpcore -> ssl
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def thumbprint(der: bytes) -> str:
+    """A certificate's thumbprint as IAM takes it: hex SHA-1 of its DER form."""
+    return hashlib.sha1(der, usedforsecurity=False).hexdigest()
+
+
+def presented_chain(host: str, port: int, *, timeout: float) -> list[bytes]:
+    """The certificates (DER) a TLS server presents, unverified: only to be
+    matched against thumbprints, never trusted as they come."""
+    probe = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    probe.check_hostname = False
+    probe.verify_mode = ssl.CERT_NONE
+    try:
+        with (
+            socket.create_connection((host, port), timeout=timeout) as raw,
+            probe.wrap_socket(raw, server_hostname=host) as tls,
+        ):
+            # Public from Python 3.13; 3.11 and 3.12 have it on the C object.
+            getter = getattr(tls, "get_unverified_chain", None) or tls._sslobj.get_unverified_chain  # type: ignore[union-attr]
+            chain = getter() or []
+    except (OSError, ValueError) as exc:
+        raise FetchError(f"TLS to {host}:{port}: {exc}") from exc
+    return [c if isinstance(c, bytes) else c.public_bytes(ssl._ssl.ENCODING_DER) for c in chain]  # type: ignore[attr-defined]
+
+
+def pinned_context(url: str, thumbprints: Sequence[str], *, timeout: float) -> ssl.SSLContext:
+    """A client context whose only trust anchors are the certificates that
+    ``url``'s server presents and whose thumbprints are configured."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    wanted = {t.lower() for t in thumbprints}
+    anchors = [
+        der
+        for der in presented_chain(host, parts.port or 443, timeout=timeout)
+        if thumbprint(der) in wanted
+    ]
+    if not anchors:
+        raise ThumbprintMismatch(f"no certificate of {host}'s chain has a configured thumbprint")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies chain and host name
+    # The anchor may be an intermediate (the IAM guide pins the top
+    # intermediate CA): let verification stop there.
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    for der in anchors:
+        context.load_verify_locations(cadata=der)
+    return context
 
 
 def import_jwks(document: dict) -> tuple[PublicKey, ...]:
@@ -140,6 +237,9 @@ def import_jwks(document: dict) -> tuple[PublicKey, ...]:
             continue
         keys.append(key)
     return tuple(keys)
+
+
+_PIN_FAILURE = "thumbprint: "
 
 
 @dataclass
@@ -180,39 +280,57 @@ class JwksCache:
                 self._entries[issuer] = _Entry()
             return lock
 
-    def keys(self, issuer: str, kid: str | None, *, now: float) -> tuple[PublicKey, ...]:
+    def keys(
+        self, issuer: str, kid: str | None, *, now: float, thumbprints: Sequence[str] = ()
+    ) -> tuple[PublicKey, ...]:
         """Keys of ``issuer`` that may have signed a token with ``kid``.
 
         With a ``kid``: the keys with that kid (normally one), refetching the
         set first if the kid is unknown and the rate limit allows. Without a
-        ``kid``: all keys. Raises ``IDPCommunicationError`` when the keys
-        cannot be obtained at all; an empty tuple means "no such key".
+        ``kid``: all keys. ``thumbprints`` are the registered provider's (see
+        ``httpx_fetcher``); keys fetched under one list are not served under
+        another. Raises ``IDPCommunicationError`` when the keys cannot be
+        obtained at all, ``InvalidIdentityToken`` when the IdP's certificate
+        matches neither a CA nor a thumbprint; an empty tuple means "no such
+        key".
         """
         issuer = issuer.rstrip("/")
-        with self._lock_for(issuer):
-            entry = self._entries[issuer]
+        pins = tuple(sorted({t.lower() for t in thumbprints}))
+        slot = issuer if not pins else f"{issuer} {','.join(pins)}"
+        with self._lock_for(slot):
+            entry = self._entries[slot]
             fresh = entry.fetched_at is not None and now - entry.fetched_at < self.ttl_seconds
             if not fresh:
-                self._refresh(issuer, entry, now, stale_ok=True)
+                self._refresh(issuer, entry, now, stale_ok=True, pins=pins)
             matching = _select(entry.keys, kid)
             if kid is not None and not matching and self._may_refetch(entry, now):
                 # Unknown kid: the IdP may have rotated. Refetch once.
-                self._refresh(issuer, entry, now, stale_ok=True)
+                self._refresh(issuer, entry, now, stale_ok=True, pins=pins)
                 matching = _select(entry.keys, kid)
             return matching
 
     def _may_refetch(self, entry: _Entry, now: float) -> bool:
         return entry.attempted_at is None or now - entry.attempted_at >= self.min_refetch_interval
 
-    def _refresh(self, issuer: str, entry: _Entry, now: float, *, stale_ok: bool) -> None:
+    def _refresh(
+        self, issuer: str, entry: _Entry, now: float, *, stale_ok: bool, pins: tuple[str, ...] = ()
+    ) -> None:
         if not self._may_refetch(entry, now):
             if entry.fetched_at is None:
                 # Failed moments ago: fail fast instead of hammering the IdP.
+                if entry.error and entry.error.startswith(_PIN_FAILURE):
+                    raise InvalidIdentityToken(MSG_THUMBPRINT)
                 raise IDPCommunicationError(MSG_FETCH_FAILED)
             return  # keep what we have until the rate limit allows a refetch
         entry.attempted_at = now
         try:
-            keys = self._load(issuer)
+            keys = self._load(issuer, pins)
+        except ThumbprintMismatch as exc:
+            # Never served from stale keys: the IdP's identity is in doubt.
+            entry.error = f"{_PIN_FAILURE}{exc}"
+            entry.keys, entry.fetched_at = (), None
+            log.warning("JWKS fetch for %s: %s", issuer, exc)
+            raise InvalidIdentityToken(MSG_THUMBPRINT) from exc
         except FetchError as exc:
             entry.error = str(exc)
             log.warning("JWKS fetch for %s failed: %s", issuer, exc)
@@ -226,10 +344,15 @@ class JwksCache:
         entry.fetched_at = now
         entry.error = None
 
-    def _load(self, issuer: str) -> tuple[PublicKey, ...]:
+    def _get(self, url: str, pins: tuple[str, ...]) -> dict:
+        # Fetchers that know nothing of thumbprints (tests' fakes) are called
+        # with the URL alone when there are none.
+        return self._fetch(url, pins) if pins else self._fetch(url)
+
+    def _load(self, issuer: str, pins: tuple[str, ...] = ()) -> tuple[PublicKey, ...]:
         discovery_url = issuer + "/.well-known/openid-configuration"
         check_fetch_url(discovery_url, allow_http_loopback=self.allow_http_loopback)
-        document = self._fetch(discovery_url)
+        document = self._get(discovery_url, pins)
         # OIDC Discovery §4.3: the document's issuer must be the one we asked.
         if str(document.get("issuer", "")).rstrip("/") != issuer:
             raise FetchError(f"discovery issuer {document.get('issuer')!r} != {issuer!r}")
@@ -238,13 +361,15 @@ class JwksCache:
             raise FetchError("discovery document has no jwks_uri")
         check_fetch_url(jwks_uri, allow_http_loopback=self.allow_http_loopback)
         self.fetch_count += 1
-        return import_jwks(self._fetch(jwks_uri))
+        return import_jwks(self._get(jwks_uri, pins))
 
     def invalidate(self, issuer: str | None = None) -> None:
         """Forget cached keys (one issuer, or all), e.g. after UpdateOpenIDConnectProvider."""
         with self._global:
-            for name in [issuer.rstrip("/")] if issuer else list(self._entries):
-                if name in self._entries:
+            wanted = issuer.rstrip("/") if issuer else None
+            for name in list(self._entries):
+                # Slots are "issuer" or "issuer thumbprints".
+                if wanted is None or name.partition(" ")[0] == wanted:
                     self._entries[name] = _Entry()
 
 

@@ -193,12 +193,14 @@ def verify_web_identity_token(
     jwks: JwksCache,
     now: float,
     leeway: int = 60,
+    thumbprints: Sequence[str] = (),
 ) -> WebIdentityClaims:
     """Verify an OIDC ID token issued by the registered ``provider_url``.
 
     ``provider_url`` is the provider as IAM stores it (no scheme); keys come
     from ``https://<provider_url>`` (``http://`` only for loopback hosts when
-    ``jwks.allow_http_loopback``). ``now`` is epoch seconds.
+    ``jwks.allow_http_loopback``). ``now`` is epoch seconds. ``thumbprints``
+    are the provider's, trusted when the IdP's certificate is not CA-signed.
     """
     header_b64, payload_b64, _sig = _segments(token)
     header = _b64url_json(header_b64)
@@ -222,7 +224,9 @@ def verify_web_identity_token(
         raise InvalidIdentityToken(MSG_ISSUER)
     # Keys come from the registered provider's URL, never from elsewhere.
     key_issuer = unverified_iss.rstrip("/")
-    candidates = [k for k in jwks.keys(key_issuer, kid, now=now) if _key_fits(k, alg)]
+    candidates = [
+        k for k in jwks.keys(key_issuer, kid, now=now, thumbprints=thumbprints) if _key_fits(k, alg)
+    ]
     if not candidates:
         log.info("web identity token refused: no %s key with kid %r for %s", alg, kid, key_issuer)
         raise InvalidIdentityToken(MSG_INVALID)

@@ -16,6 +16,7 @@ Store entities (``docs/contracts.md``):
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping
@@ -29,6 +30,8 @@ from rolegate.errors import EntityAlreadyExists, InvalidInput, LimitExceeded, No
 from rolegate.federation.saml import parse_idp_metadata
 from rolegate.iam.lookup import as_datetime, iso, rng
 from rolegate.iam.tags import clean_tags, list_output, merge_tags, remove_tags
+
+log = logging.getLogger(__name__)
 
 OIDC_KIND = "oidc-provider"
 SAML_KIND = "saml-provider"
@@ -179,6 +182,29 @@ def _oidc_entity(ctx: CallContext, provider_arn: str) -> Any:
     return entity
 
 
+# How long CreateOpenIDConnectProvider waits for the IdP's TLS handshake.
+_THUMBPRINT_TIMEOUT = 3.0
+
+
+def _retrieved_thumbprint(url_without_scheme: str) -> list[str]:
+    """What IAM stores when ThumbprintList is left out: the thumbprint of the
+    top intermediate CA of the IdP's server certificate, i.e. the last
+    certificate its server presents (botocore's model documents this).
+
+    An IdP that cannot be reached now gets none; its certificate must then be
+    CA-signed when tokens are checked (fail closed later, not here).
+    """
+    from rolegate.federation.jwks import FetchError, presented_chain, thumbprint
+
+    host = url_without_scheme.split("/", 1)[0]
+    try:
+        chain = presented_chain(host, 443, timeout=_THUMBPRINT_TIMEOUT)
+    except FetchError as exc:
+        log.info("no thumbprint retrieved for %s: %s", host, exc)
+        return []
+    return [thumbprint(chain[-1])] if chain else []
+
+
 def create_open_id_connect_provider(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     url = params["Url"]
     scheme, name = parse_oidc_url(
@@ -189,6 +215,8 @@ def create_open_id_connect_provider(ctx: CallContext, params: dict[str, Any]) ->
     client_ids = _validate_client_ids(params.get("ClientIDList"))
     thumbprints = _validate_thumbprints(params.get("ThumbprintList"))
     tags = clean_tags(params.get("Tags"))
+    if not thumbprints and scheme == "https":
+        thumbprints = _retrieved_thumbprint(name)
     data = {
         "url": name,
         "scheme": scheme,
