@@ -112,6 +112,14 @@ def test_missing_role_is_access_denied_and_durations(server: Server, alice: dict
     with pytest.raises(ClientError) as e:
         sts.assume_role(RoleArn=f"arn:aws:iam::{ACCT}:role/ghost", RoleSessionName="gg")
     assert code(e.value) == "AccessDenied"
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=f"arn:aws:iam:{ACCT}:role/ghost", RoleSessionName="gg")
+    assert e.value.response["Error"] == {
+        "Type": "Sender",
+        "Code": "ValidationError",
+        "Message": f"arn:aws:iam:{ACCT}:role/ghost is invalid",
+    }
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     iam = server.client("iam")
     iam.create_role(
         RoleName="short", AssumeRolePolicyDocument=trust({"AWS": f"arn:aws:iam::{ACCT}:user/alice"})

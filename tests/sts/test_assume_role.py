@@ -134,6 +134,21 @@ def test_root_missing_role_unknown_account_and_bad_arn(world: World) -> None:
         assert SUFFIX in e.value.message
     with pytest.raises(AccessDenied):
         world.assume(alice, f"arn:aws:iam::{A}:user/alice")
+    # A well-formed ARN of something else is a role the caller may not assume;
+    # what is no ARN at all is a ValidationError, as AWS answers (recorded 2025).
+    with pytest.raises(AccessDenied):
+        world.assume(alice, "arn:aws:s3:::some-bucket/some-key")
+    for bad in (
+        "nothing-valid-in-here",
+        "arn::b:::something/test-role",
+        "arn:a::::something/test-role",
+        "arn:a:::something/test-role",
+        "arn:a:a::aaaaaaaaaa:",
+        f"arn:aws:iam:{A}:role/r",  # one colon short
+    ):
+        with pytest.raises(ValidationError) as v:
+            world.assume(alice, bad)
+        assert v.value.message == f"{bad} is invalid"
 
 
 def test_role_with_path_and_case_insensitive_name(world: World) -> None:

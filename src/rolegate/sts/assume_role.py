@@ -115,6 +115,14 @@ def _validate(params: dict[str, Any]) -> tuple[list[str], session_tags.RequestTa
     )
     tags = session_tags.parse_request_tags(p, params.get("Tags"), params.get("TransitiveTagKeys"))
     p.raise_if_any()
+    role_arn = params["RoleArn"]
+    parsed = arns.try_parse(role_arn)
+    if parsed is None or not parsed.resource:
+        # Not an ARN at all (six colon-separated fields, partition, service
+        # and resource present): AWS answers this, before any authorisation
+        # (recorded against AWS in 2025, e.g. "arn:a:::something/test-role
+        # is invalid"). A well-formed ARN that names no role is AccessDenied.
+        raise ValidationError(f"{role_arn} is invalid")
     return policy_arns, tags
 
 
