@@ -69,3 +69,6 @@ InvalidAuthorizationMessage = _kind(
     "InvalidAuthorizationMessage", "InvalidAuthorizationMessageException", 400
 )
 InvalidContextAssertion = _kind("InvalidContextAssertion", "InvalidContextAssertion", 400)
+# Not in botocore's sts model, but what AWS answers for session tags that
+# clash (duplicate keys, transitive keys; recorded against AWS in 2025).
+InvalidParameterValue = _kind("InvalidParameterValue", "InvalidParameterValue", 400)

@@ -192,6 +192,20 @@ def test_chain_cap_tags_and_source_identity(server: Server, alice: dict) -> None
             SourceIdentity="someone-else",
         )
     assert code(e.value) in ("ValidationError", "AccessDenied")
+    with pytest.raises(ClientError) as e:
+        s1.assume_role(
+            RoleArn=f"arn:aws:iam::{ACCT}:role/hop2",
+            RoleSessionName="two",
+            Tags=[{"Key": "project", "Value": "other"}],
+        )
+    # AWS's code and message for re-setting an inherited transitive key.
+    assert e.value.response["Error"] == {
+        "Type": "Sender",
+        "Code": "InvalidParameterValue",
+        "Message": "One of the specified transitive tag keys can't be set because it "
+        "conflicts with a transitive tag key from the calling session.",
+    }
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     second = s1.assume_role(RoleArn=f"arn:aws:iam::{ACCT}:role/hop2", RoleSessionName="two")
     assert second["SourceIdentity"] == "alice-laptop"
     # The transitive tag travelled: hop2's trust can see it as a principal tag.

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from rolegate.errors import AccessDenied, PackedPolicyTooLarge, ValidationError
+from rolegate.errors import (
+    AccessDenied,
+    InvalidParameterValue,
+    PackedPolicyTooLarge,
+    ValidationError,
+)
+from rolegate.sts.session_tags import DUPLICATE_MESSAGE, INHERITED_CONFLICT, TRANSITIVE_NOT_A_TAG
 from tests.sts.conftest import A, B, World, allow, role_arn, trust
 
 TAGGING = ["sts:AssumeRole", "sts:TagSession"]
@@ -67,9 +73,10 @@ def test_tag_limits_and_case_rules(world: World) -> None:
     alice = world.user(A, "alice")
     world.role(A, "r", trust({"AWS": alice.arn}, actions=TAGGING))
     arn = role_arn(A, "r")
-    with pytest.raises(ValidationError) as e:
+    # Codes and messages as AWS answers them (recorded against AWS, 2025).
+    with pytest.raises(InvalidParameterValue) as ipv:
         world.assume(alice, arn, Tags=[{"Key": "Env", "Value": "a"}, {"Key": "env", "Value": "b"}])
-    assert "case insensitive" in e.value.message
+    assert ipv.value.message == DUPLICATE_MESSAGE
     with pytest.raises(ValidationError):
         world.assume(alice, arn, Tags=[{"Key": "k" * 129, "Value": "v"}])
     with pytest.raises(ValidationError):
@@ -79,8 +86,10 @@ def test_tag_limits_and_case_rules(world: World) -> None:
     with pytest.raises(ValidationError) as e:
         world.assume(alice, arn, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(51)])
     assert "less than or equal to 50" in e.value.message
-    with pytest.raises(ValidationError):  # a transitive key must be one of the request's tags
+    with pytest.raises(InvalidParameterValue) as ipv:  # a transitive key must name a tag
         world.assume(alice, arn, Tags=tags(a="1"), TransitiveTagKeys=["b"])
+    assert ipv.value.message == TRANSITIVE_NOT_A_TAG
+    world.assume(alice, arn, Tags=tags(a="1"), TransitiveTagKeys=["A"])  # in any case
     # Unicode letters are allowed; an empty value too.
     out = world.assume(
         alice, arn, Tags=[{"Key": "Ünïcode", "Value": ""}, {"Key": "Env", "Value": "prod"}]
@@ -159,8 +168,10 @@ def test_transitive_tags_over_a_two_hop_chain(world: World) -> None:
     assert s2.session.transitive_tag_keys == ("Project",)
     world.assume(s2, role_arn(A, "hop3"), "three")
     # A request may not re-set an inherited transitive key, whatever its case.
-    with pytest.raises(ValidationError):
-        world.assume(s1, role_arn(A, "hop2"), "two", Tags=tags(project="other"))
+    for key in ("Project", "project"):
+        with pytest.raises(InvalidParameterValue) as ipv:
+            world.assume(s1, role_arn(A, "hop2"), "two", **{"Tags": [{"Key": key, "Value": "x"}]})
+        assert ipv.value.message == INHERITED_CONFLICT
     # Non-transitive tags are free to set again on the next hop.
     out = world.assume(s1, role_arn(A, "hop2"), "two", Tags=tags(Cost="7"))
     assert dict(world.principal(out["Credentials"]).session.tags) == {

@@ -17,13 +17,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rolegate.errors import ValidationError
+from rolegate.errors import InvalidParameterValue, ValidationError
 from rolegate.sts.validation import Problems, check_tag_key, check_tag_value
 
 MAX_SESSION_TAGS = 50  # tags per session, inherited transitive ones included
 MAX_TRANSITIVE_KEYS = 50
 
+# AWS's answers (InvalidParameterValue), as recorded against AWS in 2025.
 DUPLICATE_MESSAGE = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+TRANSITIVE_NOT_A_TAG = "The specified transitive tag key must be included in the requested tags."
+INHERITED_CONFLICT = (
+    "One of the specified transitive tag keys can't be set because it conflicts with a "
+    "transitive tag key from the calling session."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +95,7 @@ def parse_request_tags(
     for key, _ in pairs:
         low = key.lower()
         if low in seen:
-            raise ValidationError(DUPLICATE_MESSAGE)
+            raise InvalidParameterValue(DUPLICATE_MESSAGE)
         seen.add(low)
     # Only session tags can be transitive: a transitive key must name a tag of
     # this request (IAM guide: "you can set session tags as transitive").
@@ -98,9 +104,7 @@ def parse_request_tags(
     for key in keys:
         low = key.lower()
         if low not in seen:
-            raise ValidationError(
-                f"The transitive tag key '{key}' is not one of the session tags of this request."
-            )
+            raise InvalidParameterValue(TRANSITIVE_NOT_A_TAG)
         if low not in seen_keys:
             seen_keys.add(low)
             out_keys.append(key)
@@ -135,10 +139,7 @@ def build_session_tags(
         if key.lower() in inherited_keys:
             # IAM guide: a session tag with the key of an inherited transitive
             # tag makes the operation fail (it cannot be overridden mid-chain).
-            raise ValidationError(
-                f"The session tag key '{key}' conflicts with a transitive session tag "
-                "inherited from the calling session."
-            )
+            raise InvalidParameterValue(INHERITED_CONFLICT)
     session_only = _merge([inherited, request.tags])
     if len(session_only) > MAX_SESSION_TAGS:
         raise ValidationError(
