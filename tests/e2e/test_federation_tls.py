@@ -23,6 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.e2e.server import Server, running_server
+from tests.e2e.test_federation import trust
 from tests.federation import tls_certs
 from tests.federation.oidc_issuer import OidcIssuer
 
@@ -77,18 +78,11 @@ def register(srv: Server, issuer: OidcIssuer, thumbprint: str | None, role: str)
         *pins,
     )
     arn = json.loads(out.stdout)["OpenIDConnectProviderArn"]
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Federated": arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {"StringEquals": {f"{issuer.provider_url}:aud": issuer.client_id}},
-            }
-        ],
-    }
-    srv.client("iam").create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    condition = {"StringEquals": {f"{issuer.provider_url}:aud": issuer.client_id}}
+    srv.client("iam").create_role(
+        RoleName=role,
+        AssumeRolePolicyDocument=trust(arn, ["sts:AssumeRoleWithWebIdentity"], condition),
+    )
     return arn
 
 
