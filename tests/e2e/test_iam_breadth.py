@@ -286,3 +286,42 @@ def test_access_key_rotation_by_the_user(server: Server) -> None:
     assert [k["AccessKeyId"] for k in me2.list_access_keys()["AccessKeyMetadata"]] == [
         k2["AccessKeyId"]
     ]
+
+
+def test_answers_recorded_against_aws(server: Server) -> None:
+    """Answers that differ from a naive reading of the API reference, as AWS
+    gives them (LocalStack's snapshots recorded against AWS)."""
+    iam = server.client("iam")
+    iam.create_user(UserName="rec-user")
+    iam.create_group(GroupName="rec-group")
+    # Removing a non-member succeeds.
+    iam.remove_user_from_group(GroupName="rec-group", UserName="rec-user")
+    # An unknown access key is a denial on the key, 403.
+    with pytest.raises(ClientError) as e:
+        iam.get_access_key_last_used(AccessKeyId="AKIAIOSFODNN7EXAMPLE")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    assert e.value.response["Error"]["Message"].endswith(
+        "is not authorized to perform iam:GetAccessKeyLastUsed on resource: "
+        "access key AKIAIOSFODNN7EXAMPLE"
+    )
+    # Deleting an OIDC provider that is not there is NoSuchEntity.
+    ghost = "arn:aws:iam::123456789012:oidc-provider/never-existed.example.com"
+    with pytest.raises(ClientError) as e:
+        iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=ghost)
+    assert e.value.response["Error"]["Code"] == "NoSuchEntity"
+    assert (
+        e.value.response["Error"]["Message"] == f"OpenId connect Provider {ghost} cannot be found."
+    )
+    # The boundary type reads "Policy".
+    iam.put_user_permissions_boundary(
+        UserName="rec-user", PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess"
+    )
+    assert iam.get_user(UserName="rec-user")["User"]["PermissionsBoundary"] == {
+        "PermissionsBoundaryType": "Policy",
+        "PermissionsBoundaryArn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    }
+    # The password policy's default length, when none is given, is 6.
+    iam.update_account_password_policy()
+    assert iam.get_account_password_policy()["PasswordPolicy"]["MinimumPasswordLength"] == 6
+    iam.delete_account_password_policy()

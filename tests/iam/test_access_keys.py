@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rolegate.errors import LimitExceeded, NoSuchEntity, ValidationError
+from rolegate.errors import AccessDenied, LimitExceeded, NoSuchEntity, ValidationError
 from tests.iam.conftest import ACCOUNT, role_session, user_principal
 
 
@@ -91,8 +91,13 @@ def test_last_used(iam, store):
     assert last["ServiceName"] == "iam" and last["Region"] == "eu-west-1"
     assert last["LastUsedDate"] == when
     assert iam.auth.calls[-1][:2] == ("iam:GetAccessKeyLastUsed", f"arn:aws:iam::{ACCOUNT}:user/lu")
-    with pytest.raises(NoSuchEntity):
+    # An unknown key is a denial on the key, as AWS answers (recorded).
+    with pytest.raises(AccessDenied) as e:
         iam("GetAccessKeyLastUsed", AccessKeyId="AKIAAAAAAAAAAAAAAAAA")
+    assert e.value.message.endswith(
+        "is not authorized to perform iam:GetAccessKeyLastUsed "
+        "on resource: access key AKIAAAAAAAAAAAAAAAAA"
+    )
 
 
 def test_list_keys_paginates(iam):

@@ -90,7 +90,7 @@ def test_permissions_boundary(iam, kind, param):
     iam(f"Put{kind}PermissionsBoundary", **{param: "b"}, PermissionsBoundary=mine)
     got = iam(f"Get{kind}", **{param: "b"})[kind]
     assert got["PermissionsBoundary"] == {
-        "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+        "PermissionsBoundaryType": "Policy",
         "PermissionsBoundaryArn": mine,
     }
     assert iam("GetPolicy", PolicyArn=mine)["Policy"]["PermissionsBoundaryUsageCount"] == 1

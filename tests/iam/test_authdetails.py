@@ -54,7 +54,7 @@ def test_full_snapshot(iam: Iam) -> None:
     assert user["GroupList"] == ["devs"]
     assert user["AttachedManagedPolicies"] == []
     assert user["PermissionsBoundary"] == {
-        "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+        "PermissionsBoundaryType": "Policy",
         "PermissionsBoundaryArn": local_arn,
     }
     assert user["Tags"] == [{"Key": "team", "Value": "red"}]

@@ -39,8 +39,12 @@ def test_membership(iam):
     assert [g["GroupName"] for g in groups] == ["g1", "g2"]
     iam("RemoveUserFromGroup", GroupName="g1", UserName="ann")
     assert [g["GroupName"] for g in iam("ListGroupsForUser", UserName="ann")["Groups"]] == ["g2"]
-    with pytest.raises(NoSuchEntity):
-        iam("RemoveUserFromGroup", GroupName="g1", UserName="ann")
+    # Removing a non-member succeeds, as AWS answers (recorded); a missing
+    # user is named before a missing group.
+    iam("RemoveUserFromGroup", GroupName="g1", UserName="ann")
+    with pytest.raises(NoSuchEntity) as e:
+        iam("RemoveUserFromGroup", GroupName="nogroup", UserName="nobody")
+    assert e.value.message == "The user with name nobody cannot be found."
     with pytest.raises(NoSuchEntity) as e:
         iam("AddUserToGroup", GroupName="g1", UserName="nobody")
     assert e.value.message == "The user with name nobody cannot be found."

@@ -42,10 +42,11 @@ def test_update_get_delete(iam, store):
         "PasswordReusePrevention": 3,
         "HardExpiry": False,
     }
-    # Omitted parameters revert to defaults (AWS replaces the whole policy).
+    # Omitted parameters revert to defaults (AWS replaces the whole policy);
+    # the default length is 6 (botocore's model, recorded against AWS).
     iam("UpdateAccountPasswordPolicy")
     got = iam("GetAccountPasswordPolicy")["PasswordPolicy"]
-    assert got["MinimumPasswordLength"] == 8 and got["ExpirePasswords"] is False
+    assert got["MinimumPasswordLength"] == 6 and got["ExpirePasswords"] is False
     assert "MaxPasswordAge" not in got and "PasswordReusePrevention" not in got
     # Per account.
     other = Iam(

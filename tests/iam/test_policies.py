@@ -229,3 +229,29 @@ def test_list_entities_for_policy(iam):
     page = iam("ListEntitiesForPolicy", PolicyArn=ARN, MaxItems=3)
     assert page["IsTruncated"] is True
     assert iam("GetPolicy", PolicyArn=ARN)["Policy"]["AttachmentCount"] == 4
+    # A policy-kind filter matches no user, group or role (recorded against AWS).
+    for kind in ("LocalManagedPolicy", "AWSManagedPolicy"):
+        none = iam("ListEntitiesForPolicy", PolicyArn=ARN, EntityFilter=kind)
+        assert none["PolicyUsers"] == none["PolicyGroups"] == none["PolicyRoles"] == []
+
+
+def test_missing_policy_messages_follow_aws(iam):
+    # AWS words "no such policy" differently per action (recorded against AWS).
+    ghost = f"arn:aws:iam::{ACCOUNT}:policy/TestNonExistingPolicy"
+    for action, extra, message in (
+        ("GetPolicy", {}, f"Policy {ghost} was not found."),
+        (
+            "GetPolicyVersion",
+            {"VersionId": "v1"},
+            f"Policy {ghost} version v1 does not exist or is not attachable.",
+        ),
+        (
+            "SetDefaultPolicyVersion",
+            {"VersionId": "v1"},
+            f"Policy {ghost} version v1 does not exist or is not attachable.",
+        ),
+        ("ListEntitiesForPolicy", {}, f"Policy {ghost} does not exist or is not attachable."),
+    ):
+        with pytest.raises(NoSuchEntity) as e:
+            iam(action, PolicyArn=ghost, **extra)
+        assert e.value.message == message, action

@@ -67,10 +67,14 @@ def test_create_get_list_delete_oidc(iam: Iam) -> None:
 
     iam("DeleteOpenIDConnectProvider", OpenIDConnectProviderArn=OIDC_ARN)
     assert iam("ListOpenIDConnectProviders") == {"OpenIDConnectProviderList": []}
-    with pytest.raises(NoSuchEntity, match="OpenIDConnect provider not found"):
+    with pytest.raises(NoSuchEntity) as e:
         iam("GetOpenIDConnectProvider", OpenIDConnectProviderArn=OIDC_ARN)
-    # Deleting again is a no-op (the API reference calls it idempotent).
-    iam("DeleteOpenIDConnectProvider", OpenIDConnectProviderArn=OIDC_ARN)
+    assert e.value.message == f"OpenIDConnect Provider not found for arn {OIDC_ARN}"
+    # Deleting again: the API reference calls it idempotent, AWS answers 404
+    # (recorded against AWS).
+    with pytest.raises(NoSuchEntity) as e:
+        iam("DeleteOpenIDConnectProvider", OpenIDConnectProviderArn=OIDC_ARN)
+    assert e.value.message == f"OpenId connect Provider {OIDC_ARN} cannot be found."
 
 
 def test_thumbprint_is_optional(iam: Iam) -> None:

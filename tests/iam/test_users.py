@@ -77,7 +77,7 @@ def test_create_user_with_boundary(iam):
     arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
     out = iam("CreateUser", UserName="b", PermissionsBoundary=arn)["User"]
     assert out["PermissionsBoundary"] == {
-        "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+        "PermissionsBoundaryType": "Policy",
         "PermissionsBoundaryArn": arn,
     }
     assert iam.auth.calls[-1][2]["iam:PermissionsBoundary"] == arn

@@ -13,7 +13,7 @@ from typing import Any
 
 from rolegate import ids
 from rolegate.context import CallContext
-from rolegate.errors import LimitExceeded, NoSuchEntity
+from rolegate.errors import AccessDenied, LimitExceeded, NoSuchEntity
 from rolegate.iam import lookup
 from rolegate.iam.lookup import USER
 from rolegate.iam.paging import paginate
@@ -125,9 +125,15 @@ def get_access_key_last_used(ctx: CallContext, params: dict) -> dict:
     akid = params["AccessKeyId"]
     key = ctx.store.lookup_access_key(akid)
     if key is None or _f(key, "account_id") != account:
-        # Keys of other accounts are indistinguishable from unknown ones.
+        # Keys of other accounts are indistinguishable from unknown ones, and
+        # AWS answers both as a denial on the key (recorded against AWS).
         lookup.authorize(ctx, "GetAccessKeyLastUsed", f"arn:aws:iam::{account}:user/", None)
-        raise _key_not_found(akid)
+        ctx.audit_extra["denied"] = True
+        caller = ctx.principal.arn if ctx.principal is not None else "anonymous"
+        raise AccessDenied(
+            f"User: {caller} is not authorized to perform iam:GetAccessKeyLastUsed "
+            f"on resource: access key {akid}"
+        )
     user_name = _f(key, "user_name")
     user = ctx.store.get(account, "user", user_name)
     arn = user.arn if user is not None else USER.arn(account, "/", user_name)

@@ -15,7 +15,13 @@ from typing import Any
 
 from rolegate.context import CallContext
 from rolegate.iam.instance_profiles import profiles_for_role
-from rolegate.iam.lookup import AWS_MANAGED_ACCOUNT, as_datetime, find_policy, linked
+from rolegate.iam.lookup import (
+    AWS_MANAGED_ACCOUNT,
+    BOUNDARY_TYPE,
+    as_datetime,
+    find_policy,
+    linked,
+)
 from rolegate.iam.paging import paginate
 from rolegate.iam.policies import Usage, update_date, usage, version_output
 from rolegate.iam.principals import GROUP_MEMBER_REL
@@ -43,7 +49,7 @@ def _boundary(entity: Any) -> dict[str, str] | None:
     arn = entity.data.get("permissions_boundary")
     if not arn:
         return None
-    return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
+    return {"PermissionsBoundaryType": BOUNDARY_TYPE, "PermissionsBoundaryArn": arn}
 
 
 def _tags(entity: Any) -> list[dict[str, str]]:

@@ -117,13 +117,19 @@ def add_user_to_group(ctx: CallContext, params: dict) -> None:
 def remove_user_from_group(ctx: CallContext, params: dict) -> None:
     account = ctx.account_id
     group_name, user_name = params["GroupName"], params["UserName"]
-    lookup.authorize_entity(ctx, GROUP, "RemoveUserFromGroup", group_name)
+    # AWS names a missing user before a missing group, and removing a user
+    # who is not a member succeeds (both recorded against AWS).
+    try:
+        lookup.authorize_entity(ctx, GROUP, "RemoveUserFromGroup", group_name)
+    except NoSuchEntity:
+        if ctx.store.get(account, USER.kind, user_name) is None:
+            raise USER.not_found(user_name) from None
+        raise
     with ctx.store.transaction() as tx:
-        group = lookup.require(tx, account, GROUP, group_name)
         user = lookup.require(tx, account, USER, user_name)
-        if group.name_key not in tx.links_to(account, GROUP_MEMBER_REL, user.name_key):
-            raise NoSuchEntity(f"User {user.name} is not in group {group.name}.")
-        tx.unlink(account, GROUP_MEMBER_REL, group.name_key, user.name_key)
+        group = lookup.require(tx, account, GROUP, group_name)
+        if group.name_key in tx.links_to(account, GROUP_MEMBER_REL, user.name_key):
+            tx.unlink(account, GROUP_MEMBER_REL, group.name_key, user.name_key)
     return None
 
 

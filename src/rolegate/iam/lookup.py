@@ -48,6 +48,9 @@ ROLE = EntityKind("role", "role", "Role", "AROA", "RoleName", "AWS::IAM::Role", 
 KINDS = {k.kind: k for k in (USER, GROUP, ROLE)}
 
 POLICY_AUDIT_TYPE = "AWS::IAM::Policy"
+# What AWS returns as PermissionsBoundaryType (recorded against AWS), although
+# botocore's model lists only "PermissionsBoundaryPolicy" for the enum.
+BOUNDARY_TYPE = "Policy"
 ACCESS_KEY_AUDIT_TYPE = "AWS::IAM::AccessKey"
 
 

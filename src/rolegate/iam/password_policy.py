@@ -24,7 +24,9 @@ from rolegate.iam import lookup
 KIND = "password-policy"
 NAME = "default"
 
-DEFAULT_MINIMUM_LENGTH = 8
+DEFAULT_MINIMUM_LENGTH = 8  # AWS's rules while no password policy is set
+# UpdateAccountPasswordPolicy without MinimumPasswordLength (botocore's model).
+UPDATE_DEFAULT_MINIMUM_LENGTH = 6
 # The symbols AWS counts for RequireSymbols (and for the default policy).
 SYMBOLS = frozenset("!@#$%^&*()_+-=[]{}|'")
 
@@ -128,7 +130,7 @@ def update_account_password_policy(ctx: CallContext, params: dict) -> None:
     account = ctx.account_id
     lookup.authorize(ctx, "UpdateAccountPasswordPolicy", "*", None)
     # As in AWS, parameters left out revert to their defaults (not kept).
-    minimum = _int_in(params, "MinimumPasswordLength", 6, 128) or DEFAULT_MINIMUM_LENGTH
+    minimum = _int_in(params, "MinimumPasswordLength", 6, 128) or UPDATE_DEFAULT_MINIMUM_LENGTH
     max_age = _int_in(params, "MaxPasswordAge", 1, 1095)
     reuse = _int_in(params, "PasswordReusePrevention", 1, 24)
     data: dict[str, Any] = {"MinimumPasswordLength": minimum}

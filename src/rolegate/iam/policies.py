@@ -91,17 +91,28 @@ def policy_output(entity: Any, u: Usage, *, full: bool = True) -> dict[str, Any]
     return out
 
 
-def _authorize_policy(ctx: CallContext, action: str, arn: str) -> Any:
-    """Authorise ``action`` on ``arn``; return the visible policy or raise NoSuchEntity."""
+def _authorize_policy(
+    ctx: CallContext,
+    action: str,
+    arn: str,
+    missing: Callable[[str], NoSuchEntity] = lookup.policy_not_found,
+) -> Any:
+    """Authorise ``action`` on ``arn``; return the visible policy or raise
+    ``missing(arn)`` (AWS words it differently from action to action)."""
     found = lookup.find_policy(ctx.store, ctx.account_id, arn)
     lookup.authorize(ctx, action, arn, POLICY_AUDIT_TYPE, context=lookup.resource_context(found))
     if found is None:
-        raise lookup.policy_not_found(arn)
+        raise missing(arn)
     return found
 
 
-def _writable(ctx: CallContext, action: str, arn: str) -> None:
-    found = _authorize_policy(ctx, action, arn)
+def _writable(
+    ctx: CallContext,
+    action: str,
+    arn: str,
+    missing: Callable[[str], NoSuchEntity] = lookup.policy_not_found,
+) -> None:
+    found = _authorize_policy(ctx, action, arn, missing)
     if found.account_id == AWS_MANAGED_ACCOUNT:
         # AWS managed policies belong to AWS, not to the caller's account.
         raise AccessDenied(f"AWS managed policies cannot be modified: {arn}")
@@ -263,7 +274,9 @@ def create_policy_version(ctx: CallContext, params: dict) -> dict:
 
 def get_policy_version(ctx: CallContext, params: dict) -> dict:
     arn, version_id = params["PolicyArn"], params["VersionId"]
-    entity = _authorize_policy(ctx, "GetPolicyVersion", arn)
+    entity = _authorize_policy(
+        ctx, "GetPolicyVersion", arn, lambda a: _version_not_found(a, version_id)
+    )
     if version_id not in (entity.data.get("versions") or {}):
         raise _version_not_found(arn, version_id)
     return {"PolicyVersion": version_output(entity, version_id, document=True)}
@@ -295,7 +308,7 @@ def delete_policy_version(ctx: CallContext, params: dict) -> None:
 
 def set_default_policy_version(ctx: CallContext, params: dict) -> None:
     arn, version_id = params["PolicyArn"], params["VersionId"]
-    _writable(ctx, "SetDefaultPolicyVersion", arn)
+    _writable(ctx, "SetDefaultPolicyVersion", arn, lambda a: _version_not_found(a, version_id))
     with ctx.store.transaction() as tx:
         entity = _reread(tx, ctx, arn)
         if version_id not in (entity.data.get("versions") or {}):
@@ -311,9 +324,10 @@ _ENTITY_FILTER = {"User": "user", "Group": "group", "Role": "role"}
 
 def list_entities_for_policy(ctx: CallContext, params: dict) -> dict:
     arn = params["PolicyArn"]
-    _authorize_policy(ctx, "ListEntitiesForPolicy", arn)
+    _authorize_policy(ctx, "ListEntitiesForPolicy", arn, lookup.policy_not_attachable)
     prefix = params.get("PathPrefix") or "/"
-    wanted = _ENTITY_FILTER.get(params.get("EntityFilter") or "")
+    entity_filter = params.get("EntityFilter")
+    wanted = _ENTITY_FILTER.get(entity_filter or "")
     usage_filter = params.get("PolicyUsageFilter")
     u = usage(ctx.store, ctx.account_id)
     found: dict[tuple[str, str], Any] = {}
@@ -328,6 +342,10 @@ def list_entities_for_policy(ctx: CallContext, params: dict) -> dict:
         for (kind, e) in found.values()
         if (wanted is None or kind == wanted) and e.path.startswith(prefix)
     ]
+    if entity_filter and wanted is None:
+        # LocalManagedPolicy / AWSManagedPolicy: no user, group or role is a
+        # policy, so AWS lists nothing (recorded against AWS).
+        rows = []
     page, extra = paginate(rows, params, key=lambda r: f"{r[0]}/{r[1].name_key}")
     out: dict[str, Any] = {"PolicyGroups": [], "PolicyUsers": [], "PolicyRoles": []}
     for kind, e in page:

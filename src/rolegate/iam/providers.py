@@ -158,7 +158,7 @@ def _validate_thumbprints(prints: Iterable[str] | None) -> list[str]:
         if tp.lower() not in (o.lower() for o in out):
             out.append(tp)
     if len(out) > MAX_THUMBPRINTS:
-        raise InvalidInput(f"Thumbprint list must contain at most {MAX_THUMBPRINTS} thumbprints.")
+        raise InvalidInput(f"Thumbprint list must contain fewer than {MAX_THUMBPRINTS} entries.")
     return out
 
 
@@ -169,7 +169,7 @@ def _oidc_name_from_arn(ctx: CallContext, provider_arn: str) -> str:
         raise InvalidInput(f"ARN {provider_arn} is not valid.")
     name = a.resource[len("oidc-provider/") :]
     if not name or a.account != ctx.account_id:
-        raise NoSuchEntity(f"OpenIDConnect provider not found for arn {provider_arn}")
+        raise NoSuchEntity(f"OpenIDConnect Provider not found for arn {provider_arn}")
     return name
 
 
@@ -178,7 +178,7 @@ def _oidc_entity(ctx: CallContext, provider_arn: str) -> Any:
     entity = ctx.store.get(ctx.account_id, OIDC_KIND, name)
     # Names are looked up case-insensitively, but issuer URLs are case-sensitive.
     if entity is None or entity.name != name:
-        raise NoSuchEntity(f"OpenIDConnect provider not found for arn {provider_arn}")
+        raise NoSuchEntity(f"OpenIDConnect Provider not found for arn {provider_arn}")
     return entity
 
 
@@ -306,12 +306,13 @@ def delete_open_id_connect_provider(ctx: CallContext, params: dict[str, Any]) ->
     provider_arn = params["OpenIDConnectProviderArn"]
     name = _oidc_name_from_arn(ctx, provider_arn)
     ctx.authorize("iam:DeleteOpenIDConnectProvider", provider_arn)
-    # The API reference makes this idempotent: deleting an absent provider
-    # succeeds.
+    # The API reference calls this idempotent, but AWS answers an absent
+    # provider with NoSuchEntity (recorded against AWS); clients see that.
     with ctx.store.transaction() as tx:
         entity = tx.get(ctx.account_id, OIDC_KIND, name)
-        if entity is not None and entity.name == name:
-            tx.delete(ctx.account_id, OIDC_KIND, name)
+        if entity is None or entity.name != name:
+            raise NoSuchEntity(f"OpenId connect Provider {provider_arn} cannot be found.")
+        tx.delete(ctx.account_id, OIDC_KIND, name)
     _audit(ctx, provider_arn, OIDC_AUDIT_TYPE)
     return None
 
@@ -323,7 +324,7 @@ def _oidc_change(
     ctx.authorize(f"iam:{action}", provider_arn)
     _oidc_entity(ctx, provider_arn)  # exact-case check before writing
     if _update(ctx, OIDC_KIND, name, change) is None:
-        raise NoSuchEntity(f"OpenIDConnect provider not found for arn {provider_arn}")
+        raise NoSuchEntity(f"OpenIDConnect Provider not found for arn {provider_arn}")
     _audit(ctx, provider_arn, OIDC_AUDIT_TYPE)
 
 

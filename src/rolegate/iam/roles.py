@@ -10,7 +10,7 @@ from rolegate.context import CallContext
 from rolegate.errors import DeleteConflict, ValidationError
 from rolegate.iam import lookup
 from rolegate.iam.documents import check_trust_policy
-from rolegate.iam.lookup import ROLE
+from rolegate.iam.lookup import BOUNDARY_TYPE, ROLE
 from rolegate.iam.paging import paginate
 from rolegate.iam.tags import clean_tags
 
@@ -75,7 +75,7 @@ def role_output(entity: Any, *, full: bool = True, store: Any = None) -> dict[st
         boundary = data.get("permissions_boundary")
         if boundary:
             out["PermissionsBoundary"] = {
-                "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+                "PermissionsBoundaryType": BOUNDARY_TYPE,
                 "PermissionsBoundaryArn": boundary,
             }
         if data.get("tags"):

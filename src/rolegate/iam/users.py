@@ -8,7 +8,7 @@ from typing import Any
 from rolegate.context import CallContext
 from rolegate.errors import DeleteConflict
 from rolegate.iam import lookup
-from rolegate.iam.lookup import USER
+from rolegate.iam.lookup import BOUNDARY_TYPE, USER
 from rolegate.iam.paging import paginate
 from rolegate.iam.principals import GROUP_MEMBER_REL
 from rolegate.iam.tags import clean_tags
@@ -27,7 +27,7 @@ def user_output(entity: Any, *, full: bool = True) -> dict[str, Any]:
         boundary = entity.data.get("permissions_boundary")
         if boundary:
             out["PermissionsBoundary"] = {
-                "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+                "PermissionsBoundaryType": BOUNDARY_TYPE,
                 "PermissionsBoundaryArn": boundary,
             }
         tags = entity.data.get("tags")
