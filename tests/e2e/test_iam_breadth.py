@@ -325,3 +325,36 @@ def test_answers_recorded_against_aws(server: Server) -> None:
     iam.update_account_password_policy()
     assert iam.get_account_password_policy()["PasswordPolicy"]["MinimumPasswordLength"] == 6
     iam.delete_account_password_policy()
+
+
+def test_common_aws_managed_service_policies_attach(server: Server) -> None:
+    iam = server.client("iam")
+    iam.create_role(
+        RoleName="lambda-exec",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+    arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    iam.attach_role_policy(RoleName="lambda-exec", PolicyArn=arn)
+    attached = iam.list_attached_role_policies(RoleName="lambda-exec")["AttachedPolicies"]
+    assert attached == [{"PolicyName": "AWSLambdaBasicExecutionRole", "PolicyArn": arn}]
+    got = iam.get_policy(PolicyArn=arn)["Policy"]
+    assert got["Path"] == "/service-role/" and got["AttachmentCount"] == 1
+    sim = iam.simulate_principal_policy(
+        PolicySourceArn="arn:aws:iam::123456789012:role/lambda-exec",
+        ActionNames=["logs:PutLogEvents", "s3:GetObject"],
+    )["EvaluationResults"]
+    assert {r["EvalActionName"]: r["EvalDecision"] for r in sim} == {
+        "logs:PutLogEvents": "allowed",
+        "s3:GetObject": "implicitDeny",
+    }

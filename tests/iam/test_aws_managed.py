@@ -89,3 +89,20 @@ def test_created_with_one_instant_for_policy_and_first_version(iam):
     # Seen once: an UpdateDate a few milliseconds before the CreateDate.
     for p in iam("ListPolicies", Scope="AWS")["Policies"]:
         assert p["CreateDate"] == p["UpdateDate"], p["PolicyName"]
+
+
+def test_common_service_policies_are_there_with_their_paths():
+    by_name = {p["name"]: p for p in definitions()}
+    for name, path in (
+        ("AWSLambdaBasicExecutionRole", "/service-role/"),
+        ("AmazonECSTaskExecutionRolePolicy", "/service-role/"),
+        ("ViewOnlyAccess", "/job-function/"),
+        ("AmazonS3ReadOnlyAccess", "/"),
+        ("AmazonSSMManagedInstanceCore", "/"),
+    ):
+        assert by_name[name]["path"] == path
+        assert by_name[name]["description"]
+    assert _decide("AWSLambdaBasicExecutionRole", "logs:PutLogEvents") == "allow"
+    assert _decide("AmazonS3ReadOnlyAccess", "s3:GetObject") == "allow"
+    assert _decide("AmazonS3ReadOnlyAccess", "s3:PutObject") == "implicitDeny"
+    assert _decide("AmazonSQSFullAccess", "sqs:SendMessage") == "allow"
