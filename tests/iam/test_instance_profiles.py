@@ -81,6 +81,17 @@ def test_role_membership(iam):
     assert [r["RoleName"] for r in got["Roles"]] == ["web"]
     assert got["Roles"][0]["RoleId"] == role["RoleId"]
     assert got["Roles"][0]["AssumeRolePolicyDocument"] == role["AssumeRolePolicyDocument"]
+    # An embedded role has these members only; an untagged profile shows
+    # "Tags": [] (both recorded against AWS).
+    assert set(got["Roles"][0]) == {
+        "Path",
+        "RoleName",
+        "RoleId",
+        "Arn",
+        "CreateDate",
+        "AssumeRolePolicyDocument",
+    }
+    assert got["Tags"] == []
 
     _role(iam, "other")
     with pytest.raises(LimitExceeded, match=LIMIT_MSG):

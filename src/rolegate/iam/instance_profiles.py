@@ -19,7 +19,7 @@ from rolegate.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, 
 from rolegate.iam import lookup
 from rolegate.iam.lookup import ROLE, EntityKind
 from rolegate.iam.paging import paginate
-from rolegate.iam.roles import INSTANCE_PROFILE_ROLE_REL, role_output
+from rolegate.iam.roles import EMBEDDED_ROLE_MEMBERS, INSTANCE_PROFILE_ROLE_REL, role_output
 from rolegate.iam.tags import _list_entity_tags, _tag_entity, _untag_entity, clean_tags
 
 ROLES_PER_PROFILE = 1  # InstanceSessionsPerInstanceProfile; not adjustable in AWS
@@ -52,15 +52,20 @@ def profile_output(store: Any, profile: Any, *, tags: bool = True) -> dict[str, 
         "Arn": profile.arn,
         "CreateDate": lookup.as_datetime(profile.created_at),
         "Roles": [
-            role_output(r, store=store)
+            _embedded(r)
             for r in lookup.linked(
                 store, profile.account_id, INSTANCE_PROFILE_ROLE_REL, "role", a=profile.name_key
             )
         ],
     }
-    if tags and profile.data.get("tags"):
-        out["Tags"] = [dict(t) for t in profile.data["tags"]]
+    if tags:  # "Tags": [] when there are none, as AWS answers (recorded)
+        out["Tags"] = [dict(t) for t in profile.data.get("tags") or ()]
     return out
+
+
+def _embedded(role: Any) -> dict[str, Any]:
+    full = role_output(role, full=False)
+    return {k: full[k] for k in EMBEDDED_ROLE_MEMBERS}
 
 
 def profiles_for_role(store: Any, account: str, role: Any) -> list[dict[str, Any]]:

@@ -68,8 +68,12 @@ def update_date(entity: Any) -> Any:
     return max(dates) if dates else lookup.as_datetime(entity.created_at)
 
 
-def policy_output(entity: Any, u: Usage, *, full: bool = True) -> dict[str, Any]:
-    """The ``Policy`` shape; ListPolicies leaves out description and tags (as AWS does)."""
+def policy_output(
+    entity: Any, u: Usage, *, full: bool = True, created: bool = False
+) -> dict[str, Any]:
+    """The ``Policy`` shape; ListPolicies leaves out description and tags (as AWS
+    does). GetPolicy always carries ``Tags`` (``[]`` when none); CreatePolicy's
+    answer has no ``Description`` (both recorded against AWS)."""
     data = entity.data
     out: dict[str, Any] = {
         "PolicyName": entity.name,
@@ -84,10 +88,10 @@ def policy_output(entity: Any, u: Usage, *, full: bool = True) -> dict[str, Any]
         "UpdateDate": update_date(entity),
     }
     if full:
-        if data.get("description"):
+        if data.get("description") and not created:
             out["Description"] = data["description"]
-        if data.get("tags"):
-            out["Tags"] = [dict(t) for t in data["tags"]]
+        if data.get("tags") or not created:
+            out["Tags"] = [dict(t) for t in data.get("tags") or ()]
     return out
 
 
@@ -162,7 +166,7 @@ def create_policy(ctx: CallContext, params: dict) -> dict:
                 f"A policy called {name} already exists. Duplicate names are not allowed."
             ),
         )
-    out = {"Policy": policy_output(entity, Usage())}
+    out = {"Policy": policy_output(entity, Usage(), created=True)}
     lookup.record_response(ctx, out)
     return out
 
@@ -265,10 +269,9 @@ def create_policy_version(ctx: CallContext, params: dict) -> dict:
         if params.get("SetAsDefault"):
             data["default_version"] = version_id
         entity = tx.update(entity, data)
-    out = {"PolicyVersion": version_output(entity, version_id, document=True)}
-    lookup.record_response(
-        ctx, {"PolicyVersion": version_output(entity, version_id, document=False)}
-    )
+    # AWS's answer carries no Document (recorded against AWS).
+    out = {"PolicyVersion": version_output(entity, version_id, document=False)}
+    lookup.record_response(ctx, out)
     return out
 
 

@@ -57,6 +57,17 @@ def _last_used(store: Any, entity: Any) -> dict[str, Any]:
     return out
 
 
+# The members of a role embedded in an instance profile (recorded against AWS).
+EMBEDDED_ROLE_MEMBERS = (
+    "Path",
+    "RoleName",
+    "RoleId",
+    "Arn",
+    "CreateDate",
+    "AssumeRolePolicyDocument",
+)
+
+
 def role_output(entity: Any, *, full: bool = True, store: Any = None) -> dict[str, Any]:
     """The ``Role`` shape. ListRoles leaves out boundary, tags and last use (as AWS does)."""
     data = entity.data
@@ -111,8 +122,10 @@ def create_role(ctx: CallContext, params: dict) -> dict:
         },
     )
     out = role_output(entity)
-    # CreateRole's response carries no last-use facts yet.
-    out.pop("RoleLastUsed", None)
+    # CreateRole's answer has no last-use facts, no MaxSessionDuration and no
+    # Description, even when one was given (recorded against AWS).
+    for member in ("RoleLastUsed", "MaxSessionDuration", "Description"):
+        out.pop(member, None)
     lookup.record_response(ctx, {"Role": out})
     return {"Role": out}
 
@@ -173,7 +186,10 @@ def update_role_description(ctx: CallContext, params: dict) -> dict:
     name = params["RoleName"]
     lookup.authorize_entity(ctx, ROLE, "UpdateRoleDescription", name)
     entity = _update(ctx, name, {"description": params["Description"]})
-    return {"Role": role_output(entity, store=ctx.store)}
+    out = role_output(entity, store=ctx.store)
+    for member in ("RoleLastUsed", "MaxSessionDuration"):  # as AWS answers (recorded)
+        out.pop(member, None)
+    return {"Role": out}
 
 
 def update_assume_role_policy(ctx: CallContext, params: dict) -> None:
