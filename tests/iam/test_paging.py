@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rolegate.errors import InvalidInput, ValidationError
+from rolegate.errors import ValidationError
 from rolegate.iam.paging import decode_marker, encode_marker, paginate
 
 
@@ -29,7 +29,7 @@ def test_marker_round_trip(key):
 
 
 def test_bad_inputs():
-    with pytest.raises(InvalidInput):
+    with pytest.raises(ValidationError, match="Invalid Marker."):  # as AWS answers
         paginate(["a"], {"Marker": "%%%"}, key=str)
     with pytest.raises(ValidationError):
         paginate(["a"], {"MaxItems": 0}, key=str)

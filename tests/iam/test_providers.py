@@ -19,6 +19,7 @@ from rolegate.errors import (
     InvalidInput,
     LimitExceeded,
     NoSuchEntity,
+    ValidationError,
 )
 from rolegate.iam.providers import oidc_provider_by_url, saml_provider_facts
 
@@ -97,7 +98,6 @@ def test_duplicate_oidc_url(iam: Iam) -> None:
         "https://token.example.com:8443",  # no port
         "https://token.example.com/?a=b",  # no query
         "https://token.example.com/#frag",
-        "token.example.com",
         "ftp://token.example.com",
         "https://",
         "http://127.0.0.1:9000",  # loopback http needs the dev flag
@@ -106,6 +106,13 @@ def test_duplicate_oidc_url(iam: Iam) -> None:
 def test_bad_oidc_urls(iam: Iam, url: str) -> None:
     with pytest.raises(InvalidInput):
         iam("CreateOpenIDConnectProvider", Url=url)
+
+
+def test_oidc_url_without_scheme_is_a_validation_error(iam: Iam) -> None:
+    # As AWS answers (recorded against AWS).
+    with pytest.raises(ValidationError) as e:
+        iam("CreateOpenIDConnectProvider", Url="token.example.com")
+    assert e.value.message == "Invalid Open ID Connect Provider URL"
 
 
 def test_dev_flag_allows_loopback_http_issuer(iam: Iam) -> None:

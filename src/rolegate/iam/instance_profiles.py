@@ -177,7 +177,7 @@ def remove_role_from_instance_profile(ctx: CallContext, params: dict) -> None:
         role = lookup.require(tx, account, ROLE, role_name)
         if not tx.unlink(account, INSTANCE_PROFILE_ROLE_REL, profile.name_key, role.name_key):
             raise NoSuchEntity(
-                f"The role with name {role.name} is not in instance profile {profile.name}."
+                f"Role {role.name} in Instance Profile {profile.name} cannot be found."
             )
     return None
 

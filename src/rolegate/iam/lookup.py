@@ -210,6 +210,10 @@ class PolicyRef:
 def parse_policy_arn(arn: str) -> PolicyRef:
     """Split ``arn:aws:iam::<acct>:policy<path><name>``; InvalidInput if it is not one."""
     parts = arn.split(":", 5) if isinstance(arn, str) else []
+    if len(parts) != 6 or parts[0] != "arn":
+        # Not an ARN at all: AWS answers ValidationError (recorded against
+        # AWS); an ARN of something other than a policy is InvalidInput.
+        raise ValidationError(f"ARN {arn} is not valid.")
     if (
         len(parts) != 6
         or parts[0] != "arn"

@@ -88,7 +88,7 @@ def _device_name(serial: str, account_id: str) -> str | None:
 
 
 def _no_device(serial: str) -> NoSuchEntity:
-    return NoSuchEntity(f"VirtualMFADevice with serial number {serial} doesn't exist.")
+    return NoSuchEntity(f"MFA Device with serial number {serial} does not exist.")
 
 
 def _find_device(reader: Any, account_id: str, serial: str) -> Any:
@@ -207,7 +207,7 @@ def create_virtual_mfa_device(ctx: CallContext, params: dict[str, Any]) -> dict[
         "enable_date": None,
         "tags": tags,
     }
-    duplicate = "MFADevice entity at the same path and name already exists."
+    duplicate = "MFA device already exists."
     from rolegate.store import Conflict
 
     with ctx.store.transaction() as tx:

@@ -15,7 +15,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from rolegate.errors import InvalidInput, ValidationError
+from rolegate.errors import ValidationError
 
 T = TypeVar("T")
 
@@ -35,7 +35,8 @@ def decode_marker(marker: str) -> str:
         raw = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
         return raw.decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError) as exc:
-        raise InvalidInput("Invalid Marker.") from exc
+        # AWS answers ValidationError here (recorded against AWS).
+        raise ValidationError("Invalid Marker.") from exc
 
 
 def max_items(params: Mapping[str, Any]) -> int:

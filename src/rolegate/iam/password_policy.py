@@ -188,7 +188,8 @@ def delete_account_password_policy(ctx: CallContext, params: dict) -> None:
     lookup.authorize(ctx, "DeleteAccountPasswordPolicy", "*", None)
     with ctx.store.transaction() as tx:
         if not tx.delete(account, KIND, NAME):
-            raise _not_found(account)
+            # Deleting words it differently from reading (recorded against AWS).
+            raise NoSuchEntity("The account policy with name PasswordPolicy cannot be found.")
     return None
 
 

@@ -26,7 +26,13 @@ from urllib.parse import urlsplit
 
 from rolegate import arn as arnlib
 from rolegate.context import CallContext
-from rolegate.errors import EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity
+from rolegate.errors import (
+    EntityAlreadyExists,
+    InvalidInput,
+    LimitExceeded,
+    NoSuchEntity,
+    ValidationError,
+)
 from rolegate.federation.saml import parse_idp_metadata
 from rolegate.iam.lookup import as_datetime, iso, rng
 from rolegate.iam.tags import clean_tags, list_output, merge_tags, remove_tags
@@ -119,6 +125,9 @@ def parse_oidc_url(url: str, *, dev_allow_http: bool) -> tuple[str, str]:
         raise InvalidInput(f"Invalid Url: {url}") from None
     scheme = parts.scheme
     host = parts.hostname or ""
+    if "://" not in url:
+        # No scheme at all (recorded against AWS).
+        raise ValidationError("Invalid Open ID Connect Provider URL")
     if scheme not in ("https", "http") or not url.startswith(f"{scheme}://") or not host:
         raise InvalidInput("The URL must begin with https://")
     if parts.query or parts.fragment or "?" in url or "#" in url:
