@@ -82,7 +82,8 @@ def test_login_profile_lifecycle_and_change_password(server: Server) -> None:
         me.change_password(OldPassword=SECOND, NewPassword=THIRD)
     assert code(e.value) == "AccessDenied" and status(e.value) == 403
     with pytest.raises(ClientError) as e:
-        me.change_password(OldPassword=FIRST, NewPassword="Sh0rt!")
+        # The policy above left MinimumPasswordLength at its default, 6.
+        me.change_password(OldPassword=FIRST, NewPassword="Sh0!x")
     assert code(e.value) == "PasswordPolicyViolation"
     me.change_password(OldPassword=FIRST, NewPassword=SECOND)
     assert (

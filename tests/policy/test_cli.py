@@ -77,7 +77,7 @@ def test_evaluate_bad_policy_reports_and_fails(tmp_path):
         {"Statement": {"Effect": "Maybe", "Action": "*", "Resource": "*"}}
     ]
     p = run("evaluate", stdin=json.dumps(bad))
-    assert p.returncode == 1 and "effect" in p.stderr.lower()
+    assert p.returncode == 1 and "Syntax errors in policy." in p.stderr
     f = tmp_path / "cases.jsonl"
     f.write_text(json.dumps(bad) + "\n" + json.dumps(CASE) + "\n")
     p = run("evaluate", "--jsonl", str(f))

@@ -8,12 +8,13 @@ and friends must return it unchanged.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from typing import Any
 
 from rolegate.errors import LimitExceeded, MalformedPolicyDocument
-from rolegate.policy import PolicyKind, parse_policy, policy_size
+from rolegate.policy import VERSION_2008, PolicyKind, parse_policy, policy_size
 
 # Reference §4.6 / IAM quotas; sizes count characters other than whitespace.
 MANAGED_POLICY_QUOTA = 6144
@@ -24,18 +25,43 @@ def check_identity_policy(text: str) -> None:
     parse_policy(text, PolicyKind.IDENTITY)
 
 
+VERSION_MSG = "Policy document must be version 2012-10-17 or greater."
+
+
 def check_managed_policy(text: str) -> None:
+    """A customer managed policy: Version 2012-10-17 is required, and that is
+    checked before anything else (both recorded against AWS; inline policies
+    may still leave Version out)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and data.get("Version") in (None, VERSION_2008):
+        raise MalformedPolicyDocument(VERSION_MSG)
     check_identity_policy(text)
     if policy_size(text) > MANAGED_POLICY_QUOTA:
         raise LimitExceeded(f"Cannot exceed quota for PolicySize: {MANAGED_POLICY_QUOTA}")
 
 
-def check_trust_policy(store: Any, text: str) -> None:
+def check_trust_policy(store: Any, text: str, *, update: bool = False) -> None:
     """A role's trust policy: TRUST grammar, STS actions only, the 2048 quota,
-    and well-formed, existing principals."""
+    and well-formed, existing principals.
+
+    UpdateAssumeRolePolicy (``update``) words two answers differently from
+    CreateRole (recorded against AWS).
+    """
+    if update:
+        try:
+            json.loads(text)
+        except ValueError:
+            raise MalformedPolicyDocument("This policy contains invalid Json") from None
     document = parse_policy(text, PolicyKind.TRUST)
     for st in document.statements:
         if not all(_trust_action(a) for a in st.action or ()):
+            if update:
+                raise MalformedPolicyDocument(
+                    "AssumeRole policy may only specify STS AssumeRole actions."
+                )
             # AWS's own wording, double space included; it also accepts the
             # other STS actions (sts:TagSession, sts:SetSourceIdentity, ...).
             raise MalformedPolicyDocument(

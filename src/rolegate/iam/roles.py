@@ -196,7 +196,7 @@ def update_assume_role_policy(ctx: CallContext, params: dict) -> None:
     name = params["RoleName"]
     document = params["PolicyDocument"]
     lookup.authorize_entity(ctx, ROLE, "UpdateAssumeRolePolicy", name)
-    check_trust_policy(ctx.store, document)
+    check_trust_policy(ctx.store, document, update=True)
     _update(ctx, name, {"assume_role_policy": document})
     return None
 

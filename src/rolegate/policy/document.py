@@ -93,7 +93,42 @@ _PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 _NO_PRINCIPAL_KINDS = frozenset(
     {PolicyKind.IDENTITY, PolicyKind.BOUNDARY, PolicyKind.SESSION, PolicyKind.SCP}
 )
+# AWS's own messages (recorded against AWS for CreatePolicy). AWS names
+# neither the statement nor the element that failed, and checks in phases:
+# syntax, legacy parsing, unique Sids, actions and resources present, then
+# the form of resources and of actions, statement by statement.
+SYNTAX_MSG = "Syntax errors in policy."
+LEGACY_MSG = "The policy failed legacy parsing"
+NO_ACTIONS_MSG = "Policy statement must contain actions."
+NO_RESOURCES_MSG = "Policy statement must contain resources."
+DUP_SID_MSG = "Statement IDs (SID) in a single policy must be unique."
 _VENDOR_MSG = "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
+_ONE_COLON_MSG = "Actions/Condition can contain only one colon."
+_VENDOR_QUALIFIED_MSG = "Resource vendor must be fully qualified and cannot contain regexes."
+_PARTITIONS = frozenset(
+    {"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
+)
+_IAM_RESOURCE_PREFIXES = (
+    "user/",
+    "federated-user/",
+    "role/",
+    "group/",
+    "instance-profile/",
+    "mfa/",
+    "server-certificate/",
+    "policy/",
+    "sms-mfa/",
+    "saml-provider/",
+    "oidc-provider/",
+    "report/",
+    "access-report/",
+)
+_IAM_PATH_MSG = (
+    'IAM resource path must either be "*", root, or start with '
+    + ", ".join(_IAM_RESOURCE_PREFIXES)
+    + "."
+)
+_VENDOR_CHARS = re.compile(r"[A-Za-z0-9*?._-]+")
 
 
 def policy_size(text: str) -> int:
@@ -105,8 +140,89 @@ def _malformed(msg: str) -> MalformedPolicyDocument:
     return MalformedPolicyDocument(msg)
 
 
-def _where(index: int, sid: str | None) -> str:
-    return f"Statement[{index}]" + (f" (Sid {sid!r})" if sid else "")
+def _split_arn(r: str) -> list[str]:
+    """``r`` split at colons outside policy variables (``${aws:username}``)."""
+    parts, depth, cur = [], 0, []
+    i = 0
+    while i < len(r):
+        if r.startswith("${", i):
+            depth += 1
+            cur.append("${")
+            i += 2
+            continue
+        ch = r[i]
+        if ch == "}" and depth:
+            depth -= 1
+        if ch == ":" and not depth:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    parts.append("".join(cur))
+    return parts
+
+
+def _resource_problem(r: str) -> tuple[bool, str] | None:
+    """What is wrong with resource ``r``: ``(legacy, message)``, or None.
+
+    ``legacy`` problems are reported in the legacy-parsing phase, before any
+    statement lacks actions or resources; the others after.
+    """
+    if r == "*":
+        return None
+    parts = _split_arn(r)
+    if parts[0] != "arn":
+        if len(parts) == 1:
+            return False, f'Resource {r} must be in ARN format or "*".'
+        # AWS reads "x:y..." as an ARN with partition y, padded to six fields.
+        shown = ":".join(["arn", *parts[1:], *["*"] * (6 - len(parts))])
+        if parts[1] not in _PARTITIONS:
+            return False, f'Partition "{parts[1]}" is not valid for resource "{shown}".'
+        return False, f'Resource {r} must be in ARN format or "*".'
+    if len(parts) < 3:
+        return False, _VENDOR_QUALIFIED_MSG
+    partition, service = parts[1], parts[2]
+    if partition not in _PARTITIONS and not _has_wildcard(partition):
+        return False, f'Partition "{partition}" is not valid for resource "{r}".'
+    if len(parts) == 3:
+        return None  # "arn:aws:svc": AWS fills in the remaining fields
+    if not service or len(parts) < 6:
+        return True, LEGACY_MSG
+    region, account, resource = parts[3], parts[4], ":".join(parts[5:])
+    if service == "iam":
+        if region:
+            return False, f"IAM resource {r} cannot contain region information."
+        head = resource.split("/", 1)[0]
+        if not (
+            resource in ("*", "root")
+            or resource.startswith(_IAM_RESOURCE_PREFIXES)
+            or _has_wildcard(head)
+        ):
+            return False, _IAM_PATH_MSG
+    elif service == "s3":
+        if region and not account:
+            return False, f"Resource {r} can not contain region information."
+        if account and not region:
+            return True, LEGACY_MSG
+    return None
+
+
+def _has_wildcard(s: str) -> bool:
+    return "*" in s or "?" in s or "${" in s
+
+
+def _action_problem(a: str) -> str | None:
+    if a == "*":
+        return None
+    vendor, sep, name = a.partition(":")
+    if not sep or not vendor or not name:
+        return _VENDOR_MSG
+    if ":" in name:
+        return _ONE_COLON_MSG
+    if not _VENDOR_CHARS.fullmatch(vendor):
+        return f"Vendor {vendor} is not valid"
+    return None
 
 
 # --- data -------------------------------------------------------------------
@@ -176,27 +292,25 @@ class Statement:
     conditions: tuple[Condition, ...] = ()
 
     def __post_init__(self) -> None:
-        where = _where(self.index, self.sid)
         if not isinstance(self.effect, Effect):
-            raise _malformed(f"{where}: Invalid effect: {self.effect!r}")
-        if (self.action is None) == (self.not_action is None):
-            raise _malformed(
-                f"{where}: Policy statement must contain exactly one of Action or NotAction"
-            )
-        for a in self.action if self.action is not None else self.not_action:  # type: ignore[union-attr]
-            if a != "*" and not _valid_action(a):
-                raise _malformed(f"{where}: {_VENDOR_MSG} Action {a!r} is invalid")
+            raise _malformed(SYNTAX_MSG)
+        if self.action is not None and self.not_action is not None:
+            raise _malformed(SYNTAX_MSG)
+        actions = self.action if self.action is not None else self.not_action
+        if not actions:
+            raise _malformed(NO_ACTIONS_MSG)
         if self.resource is not None and self.not_resource is not None:
-            raise _malformed(
-                f"{where}: Policy statement must contain only one of Resource or NotResource"
-            )
+            raise _malformed(SYNTAX_MSG)
         for r in self.resource or self.not_resource or ():
-            if not _valid_resource(r):
-                raise _malformed(f'{where}: Resource {r} must be in ARN format or "*".')
+            problem = _resource_problem(r)
+            if problem:
+                raise _malformed(problem[1])
+        for a in actions:
+            message = _action_problem(a)
+            if message:
+                raise _malformed(message)
         if self.principal is not None and self.not_principal is not None:
-            raise _malformed(
-                f"{where}: Policy statement must contain only one of Principal or NotPrincipal"
-            )
+            raise _malformed(SYNTAX_MSG)
 
     @property
     def element_names(self) -> tuple[str, ...]:
@@ -214,21 +328,6 @@ class Statement:
         )
 
 
-def _valid_action(a: str) -> bool:
-    vendor, sep, name = a.partition(":")
-    return bool(sep and vendor and name) and ":" not in name and not any(c.isspace() for c in a)
-
-
-def _colons_outside_variables(r: str) -> int:
-    return len(re.sub(r"\$\{[^}]*\}", "", r).split(":")) - 1
-
-
-def _valid_resource(r: str) -> bool:
-    if r == "*":
-        return True
-    return r.startswith("arn:") and _colons_outside_variables(r) >= 5
-
-
 @dataclass(frozen=True)
 class PolicyDocument:
     kind: PolicyKind
@@ -240,18 +339,12 @@ class PolicyDocument:
         if not isinstance(self.kind, PolicyKind):
             raise TypeError(f"kind must be a PolicyKind, not {self.kind!r}")
         if self.version not in (None, VERSION_2012, VERSION_2008):
-            raise _malformed(f"The policy failed legacy parsing: invalid Version {self.version!r}")
+            raise _malformed(SYNTAX_MSG)
         if not self.statements:
-            raise _malformed("Policy document must contain at least one statement")
-        seen: set[str] = set()
+            raise _malformed(SYNTAX_MSG)
+        _check_unique_sids(st.sid for st in self.statements)
         for st in self.statements:
             _check_statement_for_kind(st, self.kind)
-            if st.sid:
-                if st.sid in seen:
-                    raise _malformed(
-                        f"Statement IDs (SID) in a single policy must be unique: {st.sid!r}"
-                    )
-                seen.add(st.sid)
 
     @property
     def variables(self) -> bool:
@@ -259,22 +352,38 @@ class PolicyDocument:
         return self.version == VERSION_2012
 
 
-def _check_statement_for_kind(st: Statement, kind: PolicyKind) -> None:
-    where = _where(st.index, st.sid)
-    has_principal = st.principal is not None or st.not_principal is not None
-    if kind in _NO_PRINCIPAL_KINDS and has_principal:
-        raise _malformed(f"Policy document should not specify a principal. ({where})")
-    if kind in (PolicyKind.RESOURCE, PolicyKind.TRUST) and not has_principal:
-        raise _malformed(f"{where}: Missing required field Principal")
+_KIND_FIELDS = ("principal", "not_principal", "resource", "not_resource")
+
+
+def _check_unique_sids(sids: Any) -> None:
+    seen: set[str] = set()
+    for sid in sids:
+        if sid:
+            if sid in seen:
+                raise _malformed(DUP_SID_MSG)
+            seen.add(sid)
+
+
+def _check_prohibited(elements: Mapping[str, Any], kind: PolicyKind) -> None:
+    """Elements this kind of policy may not have (checked with the syntax)."""
+    if kind in _NO_PRINCIPAL_KINDS and ("principal" in elements or "not_principal" in elements):
+        raise _malformed("Policy document should not specify a principal.")
     if kind is PolicyKind.TRUST:
-        if st.not_principal is not None:
-            raise _malformed(f"{where}: Has prohibited field NotPrincipal")
-        if st.resource is not None or st.not_resource is not None:
-            raise _malformed(f"{where}: Has prohibited field Resource")
-    elif st.resource is None and st.not_resource is None:
-        raise _malformed(f"{where}: Missing required field Resource")
+        if "not_principal" in elements:
+            raise _malformed("Has prohibited field NotPrincipal")
+        if "resource" in elements or "not_resource" in elements:
+            raise _malformed("Has prohibited field Resource")
+
+
+def _check_statement_for_kind(st: Statement, kind: PolicyKind) -> None:
+    _check_prohibited({k: v for k in _KIND_FIELDS if (v := getattr(st, k)) is not None}, kind)
+    has_principal = st.principal is not None or st.not_principal is not None
+    if kind in (PolicyKind.RESOURCE, PolicyKind.TRUST) and not has_principal:
+        raise _malformed("Missing required field Principal")
+    if kind is not PolicyKind.TRUST and not (st.resource or st.not_resource):
+        raise _malformed(NO_RESOURCES_MSG)
     if st.sid is not None and kind is not PolicyKind.RESOURCE and not _SID.fullmatch(st.sid):
-        raise _malformed(f"{where}: Statement IDs (SID) must be alpha-numeric.")
+        raise _malformed("Statement IDs (SID) must be alpha-numeric.")
 
 
 # --- parsing ----------------------------------------------------------------
@@ -307,43 +416,40 @@ def _load(text: str) -> Any:
         )
     try:
         return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
-    except _Dup as e:
-        raise _malformed(f"Syntax errors in policy. Duplicate key {e.args[0]!r}") from None
-    except (ValueError, RecursionError) as e:
-        raise _malformed(f"Syntax errors in policy. {e}") from None
+    except (_Dup, ValueError, RecursionError):
+        raise _malformed(SYNTAX_MSG) from None
 
 
-def _string_list(value: Any, where: str, element: str) -> tuple[str, ...]:
+def _string_list(value: Any) -> tuple[str, ...]:
+    """A string or an array of strings (possibly empty); anything else is a syntax error."""
     if isinstance(value, str):
         return (value,)
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
-    if isinstance(value, list) and not value:
-        raise _malformed(f"{where}: {element} must not be empty")
-    raise _malformed(f"{where}: {element} must be a string or an array of strings")
+    raise _malformed(SYNTAX_MSG)
 
 
-def _scalar_text(v: Any, where: str) -> str:
+def _scalar_text(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):
         return v
     if isinstance(v, int | float):
         return json.dumps(v)
-    raise _malformed(f"{where}: condition values must be strings, numbers or booleans")
+    raise _malformed(SYNTAX_MSG)
 
 
-def _parse_principal(value: Any, where: str, element: str) -> Principal:
+def _parse_principal(value: Any, element: str) -> Principal:
     if value == "*":
         return Principal(wildcard=True)
     if not isinstance(value, dict) or not value:
-        raise _malformed(f'{where}: Invalid {element}: must be "*" or an object of principal types')
+        raise _malformed(f'Invalid {element}: must be "*" or an object of principal types')
     entries: list[tuple[str, str]] = []
     wildcard = False
     for t, v in value.items():
         if t not in _PRINCIPAL_TYPES:
-            raise _malformed(f"{where}: Invalid {element} type {t!r}")
-        for item in _string_list(v, where, f"{element}.{t}"):
+            raise _malformed(f"Invalid {element} type {t!r}")
+        for item in _string_list(v):
             if item == "*" and t == "AWS":
                 wildcard = True
             else:
@@ -351,71 +457,82 @@ def _parse_principal(value: Any, where: str, element: str) -> Principal:
     return Principal(wildcard=wildcard, entries=tuple(entries))
 
 
-def _parse_conditions(value: Any, where: str, variables: bool) -> tuple[Condition, ...]:
+def _parse_conditions(value: Any) -> tuple[Condition, ...]:
     if not isinstance(value, dict):
-        raise _malformed(f"{where}: Condition must be an object")
+        raise _malformed(SYNTAX_MSG)
     out: list[Condition] = []
     for op, block in value.items():
-        if cond.split_operator(op) is None:
-            raise _malformed(f"{where}: Invalid Condition type : {op}")
         if not isinstance(block, dict):
-            raise _malformed(f"{where}: Condition {op} must map keys to values")
+            raise _malformed(SYNTAX_MSG)
+        if cond.split_operator(op) is None:
+            if block:
+                raise _malformed(SYNTAX_MSG)
+            continue  # AWS accepts an unknown operator with nothing under it
         for key, raw in block.items():
-            w = f"{where} Condition {op} {key}"
             items = raw if isinstance(raw, list) else [raw]
-            values = tuple(_scalar_text(v, w) for v in items)
-            c = Condition(op, key, values)
-            problem = cond.validate_values(c.spec, values, variables)
-            if problem:
-                raise _malformed(f"{w}: {problem}")
-            out.append(c)
+            out.append(Condition(op, key, tuple(_scalar_text(v) for v in items)))
     return tuple(out)
 
 
-def _parse_statement(raw: Any, index: int, variables: bool) -> Statement:
-    where = f"Statement[{index}]"
-    if not isinstance(raw, dict):
-        raise _malformed(f"{where}: a statement must be an object")
-    unknown = set(raw) - _STMT_KEYS
-    if unknown:
-        raise _malformed(
-            f"{where}: Syntax errors in policy. Unknown element {sorted(unknown)[0]!r}"
-        )
+@dataclass
+class _Draft:
+    """One statement after the syntax phase, before its checks by meaning."""
+
+    index: int
+    sid: str | None
+    effect: str
+    elements: dict[str, Any]  # Statement's keyword arguments
+    conditions: tuple[Condition, ...]
+
+
+_ELEMENTS = (
+    ("Action", "action"),
+    ("NotAction", "not_action"),
+    ("Resource", "resource"),
+    ("NotResource", "not_resource"),
+)
+
+
+def _syntax(raw: Any, index: int) -> _Draft:
+    if not isinstance(raw, dict) or set(raw) - _STMT_KEYS:
+        raise _malformed(SYNTAX_MSG)
     sid = raw.get("Sid")
-    if sid is not None and not isinstance(sid, str):
-        raise _malformed(f"{where}: Sid must be a string")
-    where = _where(index, sid)
     eff = raw.get("Effect")
-    if eff not in ("Allow", "Deny"):
-        raise _malformed(
-            f"{where}: Invalid effect: {eff!r}"
-            if eff is not None
-            else f"{where}: Missing required field Effect"
-        )
-    kwargs: dict[str, Any] = {}
-    for element, attr in (
-        ("Action", "action"),
-        ("NotAction", "not_action"),
-        ("Resource", "resource"),
-        ("NotResource", "not_resource"),
-    ):
-        if element in raw:
-            kwargs[attr] = _string_list(raw[element], where, element)
-    if "Action" not in raw and "NotAction" not in raw:
-        raise _malformed(f"{where}: Missing required field Action")
+    if (sid is not None and not isinstance(sid, str)) or not isinstance(eff, str):
+        raise _malformed(SYNTAX_MSG)
+    if eff.lower() not in ("allow", "deny"):
+        raise _malformed(SYNTAX_MSG)
+    if ("Action" in raw and "NotAction" in raw) or ("Resource" in raw and "NotResource" in raw):
+        raise _malformed(SYNTAX_MSG)
+    elements: dict[str, Any] = {
+        attr: _string_list(raw[element]) for element, attr in _ELEMENTS if element in raw
+    }
     for element, attr in (("Principal", "principal"), ("NotPrincipal", "not_principal")):
         if element in raw:
-            kwargs[attr] = _parse_principal(raw[element], where, element)
-    if "Condition" in raw:
-        kwargs["conditions"] = _parse_conditions(raw["Condition"], where, variables)
-    return Statement(index=index, effect=Effect(eff), sid=sid, **kwargs)
+            elements[attr] = _parse_principal(raw[element], element)
+    conditions = _parse_conditions(raw["Condition"]) if "Condition" in raw else ()
+    return _Draft(index, sid, eff, elements, conditions)
+
+
+def _legacy(d: _Draft, variables: bool) -> None:
+    """What AWS's legacy parser refuses: an Effect in the wrong case, ARNs
+    it cannot read, condition values its operator cannot take."""
+    if d.effect not in ("Allow", "Deny"):
+        raise _malformed(LEGACY_MSG)
+    for r in d.elements.get("resource") or d.elements.get("not_resource") or ():
+        problem = _resource_problem(r)
+        if problem and problem[0]:
+            raise _malformed(LEGACY_MSG)
+    for c in d.conditions:
+        if cond.validate_values(c.spec, c.values, variables):
+            raise _malformed(LEGACY_MSG)
 
 
 def parse_policy(doc: str | bytes | Mapping[str, Any], kind: PolicyKind | str) -> PolicyDocument:
     """Parse and validate one policy document of ``kind``.
 
-    Raises :class:`MalformedPolicyDocument` naming the problem (statement and
-    element) for any invalid input.
+    Raises :class:`MalformedPolicyDocument` with AWS's message for any
+    invalid input, checking in AWS's order (see ``SYNTAX_MSG``).
     """
     try:
         kind = PolicyKind(kind)
@@ -431,28 +548,46 @@ def parse_policy(doc: str | bytes | Mapping[str, Any], kind: PolicyKind | str) -
     elif isinstance(doc, Mapping):
         try:
             text = json.dumps(doc, ensure_ascii=False, allow_nan=False)
-        except (TypeError, ValueError) as e:
-            raise _malformed(f"Syntax errors in policy. {e}") from None
+        except (TypeError, ValueError):
+            raise _malformed(SYNTAX_MSG) from None
         data = _load(text)
     else:
         raise _malformed("Policy document must be a JSON object")
-    if not isinstance(data, dict):
-        raise _malformed("Syntax errors in policy. The document must be a JSON object")
-    unknown = set(data) - _TOP_KEYS
-    if unknown:
-        raise _malformed(f"Syntax errors in policy. Unknown element {sorted(unknown)[0]!r}")
+    if not isinstance(data, dict) or set(data) - _TOP_KEYS:
+        raise _malformed(SYNTAX_MSG)
     version = data.get("Version")
-    if version is not None and version not in (VERSION_2012, VERSION_2008):
-        raise _malformed(f"The policy failed legacy parsing: invalid Version {version!r}")
     pid = data.get("Id")
-    if pid is not None and not isinstance(pid, str):
-        raise _malformed("Id must be a string")
-    if "Statement" not in data:
-        raise _malformed("Missing required field Statement")
-    raw = data["Statement"]
+    raw = data.get("Statement")
     raw_list = [raw] if isinstance(raw, dict) else raw
-    if not isinstance(raw_list, list):
-        raise _malformed("Statement must be an object or an array of objects")
+    if (
+        ("Version" in data and version not in (VERSION_2012, VERSION_2008))
+        or (pid is not None and not isinstance(pid, str))
+        or not isinstance(raw_list, list)
+        or not raw_list
+    ):
+        raise _malformed(SYNTAX_MSG)
     variables = version == VERSION_2012
-    statements = tuple(_parse_statement(s, i, variables) for i, s in enumerate(raw_list))
+    drafts = [_syntax(s, i) for i, s in enumerate(raw_list)]
+    for d in drafts:
+        _check_prohibited(d.elements, kind)
+    for d in drafts:
+        _legacy(d, variables)
+    _check_unique_sids(d.sid for d in drafts)
+    for d in drafts:
+        if not (d.elements.get("action") or d.elements.get("not_action")):
+            raise _malformed(NO_ACTIONS_MSG)
+        if kind is not PolicyKind.TRUST and not (
+            d.elements.get("resource") or d.elements.get("not_resource")
+        ):
+            raise _malformed(NO_RESOURCES_MSG)
+    statements = tuple(
+        Statement(
+            index=d.index,
+            effect=Effect(d.effect),
+            sid=d.sid,
+            conditions=d.conditions,
+            **d.elements,
+        )
+        for d in drafts
+    )
     return PolicyDocument(kind=kind, statements=statements, version=version, id=pid)
