@@ -17,7 +17,8 @@ def setup(iam, kind):
     return {"PolicyArn": arn}
 
 
-@pytest.mark.parametrize("kind", ["User", "Role", "Policy"])
+# Policies' tag keys are case-sensitive: test_policy_tag_keys_are_case_sensitive.
+@pytest.mark.parametrize("kind", ["User", "Role"])
 def test_tag_untag_list(iam, kind):
     target = setup(iam, kind)
     iam(
@@ -46,10 +47,12 @@ def test_tag_limit_and_paging(iam, kind):
     iam(f"Tag{kind}", **target, Tags=[{"Key": f"k{i:02d}", "Value": str(i)} for i in range(50)])
     with pytest.raises(LimitExceeded):
         iam(f"Tag{kind}", **target, Tags=[{"Key": "one-more", "Value": "x"}])
-    # Overwriting an existing key is not "more".
-    iam(f"Tag{kind}", **target, Tags=[{"Key": "K00", "Value": "new"}])
+    # Overwriting an existing key is not "more" (for policies only in the
+    # same case: their keys are case-sensitive).
+    key = "k00" if kind == "Policy" else "K00"
+    iam(f"Tag{kind}", **target, Tags=[{"Key": key, "Value": "new"}])
     keys = [t["Key"] for t in all_pages(iam, f"List{kind}Tags", "Tags", **target, MaxItems=7)]
-    assert len(keys) == 50 and keys[0] == "K00"
+    assert len(keys) == 50 and keys[0] == key
 
 
 def test_tag_context_reaches_the_authoriser(iam):
@@ -82,3 +85,31 @@ def test_tags_on_missing_entities(iam):
             PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/ghost",
             Tags=[{"Key": "a", "Value": "b"}],
         )
+
+
+def test_policy_tag_keys_are_case_sensitive(iam):
+    # Unlike users' and roles', a customer managed policy's "a" and "A" are
+    # two tags (recorded against AWS).
+    doc = '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}'
+    arn = iam(
+        "CreatePolicy",
+        PolicyName="p",
+        PolicyDocument=doc,
+        Tags=[{"Key": "a", "Value": "lower"}, {"Key": "A", "Value": "upper"}],
+    )["Policy"]["Arn"]
+    assert iam("ListPolicyTags", PolicyArn=arn)["Tags"] == [
+        {"Key": "A", "Value": "upper"},
+        {"Key": "a", "Value": "lower"},
+    ]
+    iam("UntagPolicy", PolicyArn=arn, TagKeys=["a"])
+    assert iam("ListPolicyTags", PolicyArn=arn)["Tags"] == [{"Key": "A", "Value": "upper"}]
+    with pytest.raises(InvalidInput) as e:
+        iam("TagPolicy", PolicyArn=arn, Tags=[{"Key": "0", "Value": ""}, {"Key": "0", "Value": ""}])
+    assert e.value.message == "Duplicate tag keys found."
+    with pytest.raises(InvalidInput) as e:
+        iam(
+            "TagRole",
+            RoleName="nobody",
+            Tags=[{"Key": "k", "Value": ""}, {"Key": "K", "Value": ""}],
+        )
+    assert e.value.message.endswith("Please note that Tag keys are case insensitive.")

@@ -134,7 +134,7 @@ def create_policy(ctx: CallContext, params: dict) -> dict:
     name = params["PolicyName"]
     path = params.get("Path") or "/"
     document = params["PolicyDocument"]
-    tags = clean_tags(params.get("Tags"))
+    tags = clean_tags(params.get("Tags"), case_sensitive=True)
     arn = f"arn:aws:iam::{account}:policy{path}{name}"
     lookup.authorize(
         ctx,

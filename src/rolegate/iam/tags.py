@@ -3,6 +3,8 @@ and the tag-list rules shared by the Create* actions.
 
 IAM tag keys are case-insensitive for uniqueness but keep the case they were
 written with; a later TagRole with ``costcenter`` replaces ``CostCenter``.
+Customer managed policies are the exception: there ``a`` and ``A`` are two
+tags (recorded against AWS), hence ``case_sensitive``.
 """
 
 from __future__ import annotations
@@ -19,16 +21,24 @@ from rolegate.iam.paging import paginate
 MAX_TAGS = 50  # per resource (§4.6)
 
 
-def clean_tags(tags: Sequence[dict[str, Any]] | None) -> list[dict[str, str]]:
-    """A request's tag list as stored; duplicate keys (any case) are rejected as AWS does."""
+def _fold(key: str, case_sensitive: bool) -> str:
+    return key if case_sensitive else key.lower()
+
+
+def clean_tags(
+    tags: Sequence[dict[str, Any]] | None, *, case_sensitive: bool = False
+) -> list[dict[str, str]]:
+    """A request's tag list as stored; duplicate keys are rejected as AWS does."""
     out: list[dict[str, str]] = []
     seen: set[str] = set()
     for t in tags or ():
         key, value = str(t["Key"]), str(t.get("Value", ""))
-        folded = key.lower()
+        folded = _fold(key, case_sensitive)
         if folded in seen:
             raise InvalidInput(
-                "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+                "Duplicate tag keys found."
+                if case_sensitive
+                else "Duplicate tag keys found. Please note that Tag keys are case insensitive."
             )
         seen.add(folded)
         out.append({"Key": key, "Value": value})
@@ -38,20 +48,25 @@ def clean_tags(tags: Sequence[dict[str, Any]] | None) -> list[dict[str, str]]:
 
 
 def merge_tags(
-    existing: Sequence[dict[str, str]], new: Sequence[dict[str, Any]]
+    existing: Sequence[dict[str, str]],
+    new: Sequence[dict[str, Any]],
+    *,
+    case_sensitive: bool = False,
 ) -> list[dict[str, str]]:
-    incoming = clean_tags(new)
-    by_key = {t["Key"].lower(): t for t in incoming}
-    merged = [dict(t) for t in existing if t["Key"].lower() not in by_key]
+    incoming = clean_tags(new, case_sensitive=case_sensitive)
+    by_key = {_fold(t["Key"], case_sensitive): t for t in incoming}
+    merged = [dict(t) for t in existing if _fold(t["Key"], case_sensitive) not in by_key]
     merged.extend(incoming)
     if len(merged) > MAX_TAGS:
         raise LimitExceeded(f"The number of tags has reached the maximum limit of {MAX_TAGS}.")
     return merged
 
 
-def remove_tags(existing: Sequence[dict[str, str]], keys: Sequence[str]) -> list[dict[str, str]]:
-    drop = {k.lower() for k in keys}
-    return [dict(t) for t in existing if t["Key"].lower() not in drop]
+def remove_tags(
+    existing: Sequence[dict[str, str]], keys: Sequence[str], *, case_sensitive: bool = False
+) -> list[dict[str, str]]:
+    drop = {_fold(k, case_sensitive) for k in keys}
+    return [dict(t) for t in existing if _fold(t["Key"], case_sensitive) not in drop]
 
 
 def _tag_keys_context(keys: Sequence[str]) -> dict[str, Any]:
@@ -106,8 +121,10 @@ def _list_entity_tags(kind: EntityKind) -> Callable[[CallContext, dict], dict]:
     return handler
 
 
-def list_output(tags: Sequence[dict[str, str]], params: dict) -> dict:
-    page, extra = paginate(tags, params, key=lambda t: t["Key"].lower())
+def list_output(
+    tags: Sequence[dict[str, str]], params: dict, *, case_sensitive: bool = False
+) -> dict:
+    page, extra = paginate(tags, params, key=lambda t: _fold(t["Key"], case_sensitive))
     return {"Tags": [dict(t) for t in page], **extra}
 
 
@@ -127,14 +144,14 @@ def _policy_for_write(ctx: CallContext, action: str, arn: str, context: dict[str
 
 def tag_policy(ctx: CallContext, params: dict) -> None:
     arn = params["PolicyArn"]
-    tags = clean_tags(params.get("Tags"))
+    tags = clean_tags(params.get("Tags"), case_sensitive=True)
     _policy_for_write(ctx, "TagPolicy", arn, lookup.tag_context(tags, "aws:RequestTag/"))
     with ctx.store.transaction() as tx:
         entity = lookup.find_policy(tx, ctx.account_id, arn)
         if entity is None:
             raise lookup.policy_not_found(arn)
         data = dict(entity.data)
-        data["tags"] = merge_tags(entity.data.get("tags") or [], tags)
+        data["tags"] = merge_tags(entity.data.get("tags") or [], tags, case_sensitive=True)
         tx.update(entity, data)
     return None
 
@@ -148,7 +165,7 @@ def untag_policy(ctx: CallContext, params: dict) -> None:
         if entity is None:
             raise lookup.policy_not_found(arn)
         data = dict(entity.data)
-        data["tags"] = remove_tags(entity.data.get("tags") or [], keys)
+        data["tags"] = remove_tags(entity.data.get("tags") or [], keys, case_sensitive=True)
         tx.update(entity, data)
     return None
 
@@ -161,7 +178,7 @@ def list_policy_tags(ctx: CallContext, params: dict) -> dict:
     )
     if found is None:
         raise lookup.policy_not_found(arn)
-    return list_output(found.data.get("tags") or [], params)
+    return list_output(found.data.get("tags") or [], params, case_sensitive=True)
 
 
 HANDLERS: dict[str, Callable[..., Any]] = {
