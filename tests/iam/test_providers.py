@@ -303,6 +303,13 @@ def test_create_get_list_delete_saml(iam: Iam) -> None:
     # No validUntil in the metadata: 100 years.
     assert got["ValidUntil"] - T0 == timedelta(days=36500)
     assert got["Tags"] == [{"Key": "k", "Value": "v"}]
+    # Members AWS answers with (recorded): a stable UUID, no encryption required.
+    assert got["AssertionEncryptionMode"] == "Allowed" and got["PrivateKeyList"] == []
+    assert len(got["SAMLProviderUUID"]) == 36
+    assert (
+        iam("GetSAMLProvider", SAMLProviderArn=SAML_ARN)["SAMLProviderUUID"]
+        == (got["SAMLProviderUUID"])
+    )
 
     listed = iam("ListSAMLProviders")["SAMLProviderList"]
     assert [e["Arn"] for e in listed] == [SAML_ARN]

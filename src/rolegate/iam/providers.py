@@ -19,6 +19,7 @@ import ipaddress
 import logging
 import re
 import string
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -515,10 +516,18 @@ def get_saml_provider(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any
     _audit(ctx, provider_arn, SAML_AUDIT_TYPE)
     d = entity.data
     return {
+        # A stable id per provider (AWS assigns one at creation).
+        "SAMLProviderUUID": str(
+            uuid.uuid5(uuid.NAMESPACE_URL, entity.arn + "#" + entity.entity_id)
+        ),
         "SAMLMetadataDocument": d["metadata"],
         "CreateDate": _create_date(entity),
         "ValidUntil": _valid_until(entity),
         "Tags": [dict(t) for t in d.get("tags", [])],
+        # rolegate decrypts no SAML assertions: encryption is allowed, never
+        # required, and no private keys are held.
+        "AssertionEncryptionMode": "Allowed",
+        "PrivateKeyList": [],
     }
 
 
