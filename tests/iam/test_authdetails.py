@@ -98,15 +98,25 @@ def test_full_snapshot(iam: Iam) -> None:
 
 def test_filters(iam: Iam) -> None:
     arns = populate(iam)
+    # Every list is there, empty when not asked for (recorded against AWS).
+    lists = {"UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"}
     out = iam("GetAccountAuthorizationDetails", Filter=["Role"])
-    assert set(out) == {"RoleDetailList", "IsTruncated"}
+    assert set(out) == lists | {"IsTruncated"}
+    assert out["UserDetailList"] == out["GroupDetailList"] == out["Policies"] == []
     assert [r["RoleName"] for r in out["RoleDetailList"]] == ["deployer"]
     out = iam("GetAccountAuthorizationDetails", Filter=["LocalManagedPolicy"])
     assert [p["Arn"] for p in out["Policies"]] == [arns["local_arn"]]
     out = iam("GetAccountAuthorizationDetails", Filter=["AWSManagedPolicy"])
     assert [p["Arn"] for p in out["Policies"]] == [ADMIN_ARN]
     out = iam("GetAccountAuthorizationDetails", Filter=["User", "Group"])
-    assert set(out) == {"UserDetailList", "GroupDetailList", "IsTruncated"}
+    assert set(out) == lists | {"IsTruncated"} and out["RoleDetailList"] == []
+    # AWS's own policies show no description here; a user without inline
+    # policies has no UserPolicyList (both recorded against AWS).
+    aws = iam("GetAccountAuthorizationDetails", Filter=["AWSManagedPolicy"])["Policies"][0]
+    assert "Description" not in aws
+    iam("CreateUser", UserName="plain")
+    users = iam("GetAccountAuthorizationDetails", Filter=["User"])["UserDetailList"]
+    assert "UserPolicyList" not in next(u for u in users if u["UserName"] == "plain")
 
 
 def test_pagination_across_lists(iam: Iam) -> None:

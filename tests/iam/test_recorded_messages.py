@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from rolegate.errors import EntityAlreadyExists, InvalidInput, NoSuchEntity, ValidationError
+from rolegate.errors import (
+    EntityAlreadyExists,
+    InvalidInput,
+    MalformedPolicyDocument,
+    NoSuchEntity,
+    ValidationError,
+)
 
 from .conftest import ACCOUNT, trust
 
@@ -38,3 +44,24 @@ def test_password_policy_instance_profile_and_mfa_wording(iam):
     with pytest.raises(NoSuchEntity) as e:
         iam("DeleteVirtualMFADevice", SerialNumber=serial)
     assert e.value.message == f"MFA Device with serial number {serial} does not exist."
+
+
+def test_account_summary_trust_json_and_new_profile(iam):
+    summary = iam("GetAccountSummary")["SummaryMap"]
+    for flag in (
+        "AccountAccessKeysPresent",
+        "AccountPasswordPresent",
+        "AccountSigningCertificatesPresent",
+    ):
+        assert summary[flag] == 0
+    broken = '{"Version":"2012-10-17","Statement":[{"Action":"sts:AssumeRole","Principal":"*","Effect":"Allow",}]}'
+    with pytest.raises(MalformedPolicyDocument) as e:
+        iam("CreateRole", RoleName="r", AssumeRolePolicyDocument=broken)
+    assert e.value.message == "This policy contains invalid Json"
+    iam("CreateRole", RoleName="ok", AssumeRolePolicyDocument=trust())
+    with pytest.raises(MalformedPolicyDocument) as e:
+        iam("UpdateAssumeRolePolicy", RoleName="ok", PolicyDocument=broken)
+    assert e.value.message == "This policy contains invalid Json"
+    created = iam("CreateInstanceProfile", InstanceProfileName="np")["InstanceProfile"]
+    assert "Tags" not in created
+    assert iam("GetInstanceProfile", InstanceProfileName="np")["InstanceProfile"]["Tags"] == []

@@ -146,6 +146,11 @@ def get_account_summary(ctx: CallContext, params: dict) -> dict:
         "MFADevices": len(mfa),
         "MFADevicesInUse": sum(1 for d in mfa if d.data.get("user_name")),
         "AccountMFAEnabled": 0,
+        # The account root has no access keys, password or signing
+        # certificates in rolegate; AWS always lists these flags.
+        "AccountAccessKeysPresent": 0,
+        "AccountPasswordPresent": 0,
+        "AccountSigningCertificatesPresent": 0,
         "ServerCertificates": 0,
         "PolicyVersionsInUse": attachments,
         **QUOTAS,

@@ -69,6 +69,10 @@ def _user_detail(store: Any, account_id: str, user: Any) -> dict[str, Any]:
         "AttachedManagedPolicies": _attached(user),
         "Tags": _tags(user),
     }
+    if not out["UserPolicyList"]:
+        # Users without inline policies have no such key; groups and roles
+        # keep an empty list (recorded against AWS).
+        del out["UserPolicyList"]
     boundary = _boundary(user)
     if boundary is not None:
         out["PermissionsBoundary"] = boundary
@@ -131,7 +135,8 @@ def _policy_detail(policy: Any, u: Usage) -> dict[str, Any]:
         "UpdateDate": update_date(policy),
         "PolicyVersionList": [version_output(policy, vid, document=True) for vid in order],
     }
-    if d.get("description"):
+    if d.get("description") and policy.account_id != AWS_MANAGED_ACCOUNT:
+        # AWS shows no description for its own policies here (recorded).
         out["Description"] = d["description"]
     return out
 
@@ -172,16 +177,13 @@ def get_account_authorization_details(ctx: CallContext, params: dict[str, Any]) 
                 items.append((f"3:{p.arn}", "Policies", _bind(_policy_detail, p, u)))
 
     page, extra = paginate(items, params, key=lambda item: item[0])
-    out: dict[str, Any] = {}
-    for list_name, flt in (
-        ("UserDetailList", "User"),
-        ("GroupDetailList", "Group"),
-        ("RoleDetailList", "Role"),
-    ):
-        if flt in wanted:
-            out[list_name] = []
-    if wanted & {"LocalManagedPolicy", "AWSManagedPolicy"}:
-        out["Policies"] = []
+    # Every list is present, empty when not asked for (recorded against AWS).
+    out: dict[str, Any] = {
+        "UserDetailList": [],
+        "GroupDetailList": [],
+        "RoleDetailList": [],
+        "Policies": [],
+    }
     for _, list_name, build in page:
         out[list_name].append(build())
     out.update(extra)

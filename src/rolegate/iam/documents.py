@@ -47,14 +47,14 @@ def check_trust_policy(store: Any, text: str, *, update: bool = False) -> None:
     """A role's trust policy: TRUST grammar, STS actions only, the 2048 quota,
     and well-formed, existing principals.
 
-    UpdateAssumeRolePolicy (``update``) words two answers differently from
-    CreateRole (recorded against AWS).
+    Bad JSON is "This policy contains invalid Json" for both; a non-STS
+    action is worded differently by UpdateAssumeRolePolicy (``update``) and
+    CreateRole (all recorded against AWS).
     """
-    if update:
-        try:
-            json.loads(text)
-        except ValueError:
-            raise MalformedPolicyDocument("This policy contains invalid Json") from None
+    try:
+        json.loads(text)
+    except ValueError:
+        raise MalformedPolicyDocument("This policy contains invalid Json") from None
     document = parse_policy(text, PolicyKind.TRUST)
     for st in document.statements:
         if not all(_trust_action(a) for a in st.action or ()):

@@ -43,8 +43,13 @@ INSTANCE_PROFILE = _ProfileKind(
 )
 
 
-def profile_output(store: Any, profile: Any, *, tags: bool = True) -> dict[str, Any]:
-    """The ``InstanceProfile`` shape (``store`` may be a transaction)."""
+def profile_output(store: Any, profile: Any, *, tags: str = "always") -> dict[str, Any]:
+    """The ``InstanceProfile`` shape (``store`` may be a transaction).
+
+    ``tags``: ``"always"`` (GetInstanceProfile: ``[]`` when none), ``"present"``
+    (CreateInstanceProfile and authorization details: only when there are
+    some) or ``"never"`` (the List actions), as AWS answers (recorded).
+    """
     out: dict[str, Any] = {
         "Path": profile.path,
         "InstanceProfileName": profile.name,
@@ -58,8 +63,9 @@ def profile_output(store: Any, profile: Any, *, tags: bool = True) -> dict[str, 
             )
         ],
     }
-    if tags:  # "Tags": [] when there are none, as AWS answers (recorded)
-        out["Tags"] = [dict(t) for t in profile.data.get("tags") or ()]
+    stored = [dict(t) for t in profile.data.get("tags") or ()]
+    if tags == "always" or (tags == "present" and stored):
+        out["Tags"] = stored
     return out
 
 
@@ -73,7 +79,7 @@ def profiles_for_role(store: Any, account: str, role: Any) -> list[dict[str, Any
     profiles = lookup.linked(
         store, account, INSTANCE_PROFILE_ROLE_REL, INSTANCE_PROFILE.kind, b=role.name_key
     )
-    return [profile_output(store, p) for p in profiles]
+    return [profile_output(store, p, tags="present") for p in profiles]
 
 
 def create_instance_profile(ctx: CallContext, params: dict) -> dict:
@@ -102,7 +108,7 @@ def create_instance_profile(ctx: CallContext, params: dict) -> dict:
             now=ctx.now,
             exists=EntityAlreadyExists(f"Instance Profile {name} already exists."),
         )
-        out = {"InstanceProfile": profile_output(tx, entity)}
+        out = {"InstanceProfile": profile_output(tx, entity, tags="present")}
     lookup.record_response(ctx, out)
     return out
 
@@ -136,7 +142,7 @@ def list_instance_profiles(ctx: CallContext, params: dict) -> dict:
     )
     profiles = ctx.store.list(account, INSTANCE_PROFILE.kind, path_prefix=prefix)
     page, extra = paginate(profiles, params, key=lambda e: e.name_key)
-    return {"InstanceProfiles": [profile_output(ctx.store, e, tags=False) for e in page], **extra}
+    return {"InstanceProfiles": [profile_output(ctx.store, e, tags="never") for e in page], **extra}
 
 
 def add_role_to_instance_profile(ctx: CallContext, params: dict) -> None:
@@ -189,7 +195,7 @@ def list_instance_profiles_for_role(ctx: CallContext, params: dict) -> dict:
         ctx.store, account, INSTANCE_PROFILE_ROLE_REL, INSTANCE_PROFILE.kind, b=role.name_key
     )
     page, extra = paginate(profiles, params, key=lambda e: e.name_key)
-    return {"InstanceProfiles": [profile_output(ctx.store, e, tags=False) for e in page], **extra}
+    return {"InstanceProfiles": [profile_output(ctx.store, e, tags="never") for e in page], **extra}
 
 
 def _owned(handler: Callable[..., Any]) -> Callable[..., Any]:
