@@ -85,6 +85,7 @@ def test_explicit_deny_from_group(alice: Iam) -> None:
     # Same account, with a resource ARN: details present but empty (as AWS).
     assert public["EvalDecisionDetails"] == {}
     assert public["ResourceSpecificResults"][0]["EvalResourceDecision"] == "allowed"
+    assert "EvalDecisionDetails" not in public["ResourceSpecificResults"][0]  # as AWS
 
     # The group itself can be simulated too.
     group_arn = f"arn:aws:iam::{ACCOUNT}:group/auditors"

@@ -344,8 +344,10 @@ def _evaluate_one(sim: _Simulation, action: str, resource: str) -> dict[str, Any
             "EvalResourceDecision": decision,
             "MatchedStatements": matched,
             "MissingContextValues": missing,
-            "EvalDecisionDetails": details,
         }
+        if details:
+            # Empty, AWS leaves it out of the per-resource result (recorded).
+            specific["EvalDecisionDetails"] = details
         if boundary_detail is not None:
             specific["PermissionsBoundaryDecisionDetail"] = boundary_detail
         out["ResourceSpecificResults"] = [specific]
