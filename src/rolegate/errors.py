@@ -58,6 +58,8 @@ InvalidAuthenticationCode = _kind("InvalidAuthenticationCode", "InvalidAuthentic
 PolicyNotAttachable = _kind("PolicyNotAttachable", "PolicyNotAttachable", 400)
 ConcurrentModification = _kind("ConcurrentModification", "ConcurrentModification", 409)
 PasswordPolicyViolation = _kind("PasswordPolicyViolation", "PasswordPolicyViolation", 400)
+ReportNotPresent = _kind("ReportNotPresent", "ReportNotPresent", 410)
+ReportExpired = _kind("ReportExpired", "ReportExpired", 410)
 
 # STS.
 PackedPolicyTooLarge = _kind("PackedPolicyTooLarge", "PackedPolicyTooLarge", 400)

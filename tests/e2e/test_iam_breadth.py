@@ -4,6 +4,7 @@ providers — each seen by a real client, documents coming back as dicts."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 
@@ -358,3 +359,16 @@ def test_common_aws_managed_service_policies_attach(server: Server) -> None:
         "logs:PutLogEvents": "allowed",
         "s3:GetObject": "implicitDeny",
     }
+
+
+def test_credential_report_through_the_cli(server: Server) -> None:
+    out = json.loads(server.aws("iam", "generate-credential-report").stdout)
+    assert out["State"] in ("STARTED", "COMPLETE")
+    assert json.loads(server.aws("iam", "generate-credential-report").stdout)["State"] == (
+        "COMPLETE"
+    )
+    got = json.loads(server.aws("iam", "get-credential-report").stdout)
+    assert got["ReportFormat"] == "text/csv"
+    text = base64.b64decode(got["Content"]).decode()
+    assert text.startswith("user,arn,user_creation_time,password_enabled,")
+    assert "\nadmin,arn:aws:iam::123456789012:user/admin," in text

@@ -29,6 +29,7 @@ _CORE_MODULES = (
     "password_policy",
     "instance_profiles",
     "account",
+    "credential_report",
 )
 # Written in parallel by another engineer; tolerated missing (not yet landed,
 # or trimmed from a build), never silently broken: any other import error
