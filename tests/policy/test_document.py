@@ -152,6 +152,11 @@ def test_accepted_oddities_as_aws_accepts_them():
     parse(doc(stmt(resource="arn:aws:fdsasf")))
 
 
+def test_colons_inside_policy_variables_are_not_arn_separators():
+    parse(doc(stmt(resource="arn:aws:s3:::home/${aws:username}/*")))
+    parse(doc(stmt(resource="arn:aws:iam::${aws:PrincipalAccount}:user/${aws:username}")))
+
+
 def test_phases_follow_aws():
     # Resources are missing before any action is malformed; a malformed
     # resource is reported before a malformed action.

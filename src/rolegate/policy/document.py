@@ -142,6 +142,8 @@ def _malformed(msg: str) -> MalformedPolicyDocument:
 
 def _split_arn(r: str) -> list[str]:
     """``r`` split at colons outside policy variables (``${aws:username}``)."""
+    if "${" not in r:
+        return r.split(":")
     parts, depth, cur = [], 0, []
     i = 0
     while i < len(r):
