@@ -157,20 +157,15 @@ def generate_credential_report(ctx: CallContext, params: dict) -> dict:
         return {"State": "COMPLETE"}
     data = {"content": build_report(ctx.store, account), "generated": lookup.iso(ctx.now)}
     with ctx.store.transaction() as tx:
-        existing = tx.get(account, KIND, NAME)
-        if existing is None:
-            tx.insert(
-                account,
-                KIND,
-                NAME,
-                entity_id=f"credential-report-{account}",
-                arn=f"arn:aws:iam::{account}:credential-report",
-                path="/",
-                data=data,
-                now=ctx.now,
-            )
-        else:
-            tx.update(existing, data, now=ctx.now)
+        lookup.put_account_singleton(
+            tx,
+            account,
+            KIND,
+            NAME,
+            arn=f"arn:aws:iam::{account}:credential-report",
+            data=data,
+            now=ctx.now,
+        )
     return {
         "State": "STARTED",
         "Description": "No report exists. Starting a new report generation task",

@@ -327,6 +327,27 @@ def insert_entity(
         raise exists from None
 
 
+def put_account_singleton(
+    tx: Any, account_id: str, kind: str, name: str, *, arn: str, data: dict[str, Any], now: datetime
+) -> None:
+    """Create or replace the one entity of ``kind`` an account has (its
+    password policy, its credential report)."""
+    current = tx.get(account_id, kind, name)
+    if current is None:
+        tx.insert(
+            account_id,
+            kind,
+            name,
+            entity_id=f"{kind}-{account_id}",
+            arn=arn,
+            path="/",
+            data=data,
+            now=now,
+        )
+    else:
+        tx.update(current, data, now=now)
+
+
 def create_entity(
     ctx: CallContext,
     kind: EntityKind,

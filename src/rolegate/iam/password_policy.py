@@ -143,20 +143,15 @@ def update_account_password_policy(ctx: CallContext, params: dict) -> None:
     if params.get("HardExpiry") is not None:
         data["HardExpiry"] = bool(params["HardExpiry"])
     with ctx.store.transaction() as tx:
-        current = tx.get(account, KIND, NAME)
-        if current is None:
-            tx.insert(
-                account,
-                KIND,
-                NAME,
-                entity_id=f"password-policy-{account}",
-                arn=f"arn:aws:iam::{account}:account-password-policy",
-                path="/",
-                data=data,
-                now=ctx.now,
-            )
-        else:
-            tx.update(current, data, now=ctx.now)
+        lookup.put_account_singleton(
+            tx,
+            account,
+            KIND,
+            NAME,
+            arn=f"arn:aws:iam::{account}:account-password-policy",
+            data=data,
+            now=ctx.now,
+        )
     return None
 
 
