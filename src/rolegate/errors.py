@@ -58,6 +58,7 @@ InvalidAuthenticationCode = _kind("InvalidAuthenticationCode", "InvalidAuthentic
 PolicyNotAttachable = _kind("PolicyNotAttachable", "PolicyNotAttachable", 400)
 ConcurrentModification = _kind("ConcurrentModification", "ConcurrentModification", 409)
 PasswordPolicyViolation = _kind("PasswordPolicyViolation", "PasswordPolicyViolation", 400)
+UnmodifiableEntity = _kind("UnmodifiableEntity", "UnmodifiableEntity", 400)
 ReportNotPresent = _kind("ReportNotPresent", "ReportNotPresent", 410)
 ReportExpired = _kind("ReportExpired", "ReportExpired", 410)
 

@@ -372,3 +372,20 @@ def test_credential_report_through_the_cli(server: Server) -> None:
     text = base64.b64decode(got["Content"]).decode()
     assert text.startswith("user,arn,user_creation_time,password_enabled,")
     assert "\nadmin,arn:aws:iam::123456789012:user/admin," in text
+
+
+def test_service_linked_role_through_the_cli(server: Server) -> None:
+    out = json.loads(
+        server.aws(
+            "iam", "create-service-linked-role", "--aws-service-name", "ecs.amazonaws.com"
+        ).stdout
+    )
+    assert out["Role"]["RoleName"] == "AWSServiceRoleForECS"
+    iam = server.client("iam")
+    with pytest.raises(ClientError) as e:
+        iam.delete_role(RoleName="AWSServiceRoleForECS")
+    assert e.value.response["Error"]["Code"] == "UnmodifiableEntity"
+    task = iam.delete_service_linked_role(RoleName="AWSServiceRoleForECS")["DeletionTaskId"]
+    assert iam.get_service_linked_role_deletion_status(DeletionTaskId=task)["Status"] == (
+        "SUCCEEDED"
+    )

@@ -30,6 +30,7 @@ _CORE_MODULES = (
     "instance_profiles",
     "account",
     "credential_report",
+    "service_linked_roles",
 )
 # Written in parallel by another engineer; tolerated missing (not yet landed,
 # or trimmed from a build), never silently broken: any other import error

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rolegate.context import CallContext
-from rolegate.errors import DeleteConflict, ValidationError
+from rolegate.errors import DeleteConflict, UnmodifiableEntity, ValidationError
 from rolegate.iam import lookup
 from rolegate.iam.documents import check_trust_policy
 from rolegate.iam.lookup import BOUNDARY_TYPE, ROLE
@@ -55,6 +55,19 @@ def _last_used(store: Any, entity: Any) -> dict[str, Any]:
     if last.get("region"):
         out["Region"] = last["region"]
     return out
+
+
+# Role data naming the service of a service-linked role (service_linked_roles.py).
+SERVICE_LINKED = "service_linked"
+
+
+def _protect(entity: Any) -> None:
+    """Service-linked roles change only through their own actions."""
+    if entity.data.get(SERVICE_LINKED):
+        raise UnmodifiableEntity(
+            f"Cannot perform the operation on the protected role '{entity.name}' - "
+            "this role is only modifiable by AWS"
+        )
 
 
 # The members of a role embedded in an instance profile (recorded against AWS).
@@ -150,6 +163,7 @@ def delete_role(ctx: CallContext, params: dict) -> None:
     lookup.authorize_entity(ctx, ROLE, "DeleteRole", name)
     with ctx.store.transaction() as tx:
         entity = lookup.require(tx, account, ROLE, name)
+        _protect(entity)
         if entity.data.get("inline_policies"):
             raise DeleteConflict("Cannot delete entity, must delete policies first.")
         if entity.data.get("attached_policies"):
@@ -195,7 +209,7 @@ def update_role_description(ctx: CallContext, params: dict) -> dict:
 def update_assume_role_policy(ctx: CallContext, params: dict) -> None:
     name = params["RoleName"]
     document = params["PolicyDocument"]
-    lookup.authorize_entity(ctx, ROLE, "UpdateAssumeRolePolicy", name)
+    _protect(lookup.authorize_entity(ctx, ROLE, "UpdateAssumeRolePolicy", name))
     check_trust_policy(ctx.store, document, update=True)
     _update(ctx, name, {"assume_role_policy": document})
     return None
