@@ -61,9 +61,13 @@ def _last_used(store: Any, entity: Any) -> dict[str, Any]:
 SERVICE_LINKED = "service_linked"
 
 
+def is_service_linked(role: Any) -> bool:
+    return bool(role.data.get(SERVICE_LINKED))
+
+
 def _protect(entity: Any) -> None:
     """Service-linked roles change only through their own actions."""
-    if entity.data.get(SERVICE_LINKED):
+    if is_service_linked(entity):
         raise UnmodifiableEntity(
             f"Cannot perform the operation on the protected role '{entity.name}' - "
             "this role is only modifiable by AWS"

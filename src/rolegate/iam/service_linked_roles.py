@@ -28,7 +28,7 @@ from rolegate.errors import InvalidInput
 from rolegate.iam import lookup
 from rolegate.iam.lookup import ROLE
 from rolegate.iam.roles import SERVICE_LINKED as FIELD
-from rolegate.iam.roles import role_output
+from rolegate.iam.roles import is_service_linked, role_output
 
 PATH_PREFIX = "/aws-service-role/"
 
@@ -86,10 +86,6 @@ def trust_document(service: str) -> str:
             ],
         }
     )
-
-
-def is_service_linked(role: Any) -> bool:
-    return bool(role.data.get(FIELD))
 
 
 def create_service_linked_role(ctx: CallContext, params: dict) -> dict:
