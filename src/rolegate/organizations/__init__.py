@@ -1,4 +1,5 @@
-"""AWS Organizations: the subset real clients use to make accounts.
+"""AWS Organizations: the subset real clients use to make accounts and to
+read the organization tree (one root, no OUs).
 
 JSON protocol (``X-Amz-Target: AWSOrganizationsV20161128.<Action>``),
 decoded by ``rolegate.protocol``; handlers take and return the model's
@@ -19,6 +20,13 @@ from rolegate.organizations.handlers import (
     describe_organization,
     list_accounts,
 )
+from rolegate.organizations.tree import (
+    list_accounts_for_parent,
+    list_children,
+    list_create_account_status,
+    list_parents,
+    list_roots,
+)
 
 Handler = Callable[[CallContext, dict[str, Any]], "dict[str, Any] | None"]
 
@@ -29,6 +37,11 @@ HANDLERS: dict[str, Handler] = {
     "DescribeCreateAccountStatus": describe_create_account_status,
     "ListAccounts": list_accounts,
     "DescribeAccount": describe_account,
+    "ListRoots": list_roots,
+    "ListParents": list_parents,
+    "ListChildren": list_children,
+    "ListAccountsForParent": list_accounts_for_parent,
+    "ListCreateAccountStatus": list_create_account_status,
 }
 
 __all__ = ["HANDLERS"]
