@@ -14,6 +14,9 @@ class AwsError(Exception):
 
     code: str = "InternalFailure"
     status: int = 500
+    # Modeled members an error shape adds beside its message (JSON protocol
+    # only), e.g. Organizations' ``InvalidInputException.Reason``.
+    fields: dict[str, str] | None = None
 
     def __init__(self, message: str = "", *, code: str | None = None, status: int | None = None):
         super().__init__(message)

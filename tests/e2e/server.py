@@ -155,11 +155,14 @@ class Server:
 
     def client(self, service: str, creds: dict[str, str] | None = None, **kw: Any) -> Any:
         c = creds or self.creds()
+        config = Config(retries={"max_attempts": 1})
+        if "config" in kw:
+            config = config.merge(kw.pop("config"))
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
             region_name=REGION,
-            config=Config(retries={"max_attempts": 1}),
+            config=config,
             **_boto_creds(c),
             **kw,
         )

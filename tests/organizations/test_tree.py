@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from rolegate.errors import AwsError
@@ -419,6 +420,19 @@ def test_server_unknown_ids_and_bad_tokens(server: Server, tree: dict[str, Any])
     with pytest.raises(ClientError) as e:
         client.list_children(ParentId=rid, ChildType="ACCOUNT", NextToken="not-a-token")
     assert code(e) == "InvalidInputException"
+
+
+def test_server_constraint_violations_are_invalid_input(server: Server) -> None:
+    # botocore's client-side validation would stop a malformed id first.
+    client = server.client("organizations", config=Config(parameter_validation=False))
+    with pytest.raises(ClientError) as e:
+        client.describe_account(AccountId="12")
+    assert code(e) == "InvalidInputException"
+    assert e.value.response["Error"]["Message"] == (
+        "You provided a value that does not match the required pattern."
+    )
+    assert e.value.response["Reason"] == "INVALID_PATTERN"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
 def test_server_member_and_outsider_are_refused(server: Server, tree: dict[str, Any]) -> None:

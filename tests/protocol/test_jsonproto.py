@@ -11,8 +11,8 @@ from botocore.serialize import create_serializer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rolegate.errors import AwsError, ValidationError
-from rolegate.protocol import decode_json_request, encode_json_response, get_service
+from rolegate.errors import AwsError
+from rolegate.protocol import decode_json_request, encode_error, encode_json_response, get_service
 
 from .strategies import strategy_for
 
@@ -58,14 +58,46 @@ def test_response_round_trip(action: str, data: st.DataObject) -> None:
     assert parsed == (result or {})
 
 
-def test_validation_uses_the_json_code() -> None:
+def test_organizations_constraint_violations_are_invalid_input() -> None:
+    # As AWS answers DescribeAccount with a malformed AccountId (observed:
+    # "InvalidInputException ... You provided a value that does not match the
+    # required pattern."), with the model's Reason code beside the message.
     body = json.dumps({"AccountId": "12"}).encode()
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(AwsError) as info:
         decode_json_request("organizations", "DescribeAccount", body)
-    assert info.value.code == "ValidationException"
-    assert info.value.message == (
-        "1 validation error detected: Value '12' at 'accountId' failed to satisfy "
-        "constraint: Member must satisfy regular expression pattern: ^\\d{12}$"
+    assert info.value.code == "InvalidInputException"
+    assert info.value.status == 400
+    assert info.value.message == "You provided a value that does not match the required pattern."
+    assert info.value.fields == {"Reason": "INVALID_PATTERN"}
+    status, _, out = encode_error("organizations", info.value, "rid")
+    assert status == 400
+    assert json.loads(out) == {
+        "__type": "InvalidInputException",
+        "message": "You provided a value that does not match the required pattern.",
+        "Reason": "INVALID_PATTERN",
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({}, "INPUT_REQUIRED"),
+        ({"AccountId": "1" * 13}, "MAX_LENGTH_EXCEEDED"),
+        ({"AccountId": "12345678901x"}, "INVALID_PATTERN"),
+    ],
+)
+def test_organizations_reasons(body: dict[str, str], reason: str) -> None:
+    with pytest.raises(AwsError) as info:
+        decode_json_request("organizations", "DescribeAccount", json.dumps(body).encode())
+    assert info.value.fields == {"Reason": reason}
+
+
+def test_list_accounts_max_results_over_the_limit() -> None:
+    with pytest.raises(AwsError) as info:
+        decode_json_request("organizations", "ListAccounts", b'{"MaxResults": 21}')
+    assert (info.value.code, info.value.fields) == (
+        "InvalidInputException",
+        {"Reason": "MAX_VALUE_EXCEEDED"},
     )
 
 

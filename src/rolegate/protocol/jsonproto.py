@@ -269,8 +269,62 @@ def decode_json_request(
     if validate and op.validator is not None:
         errors: list[str] = []
         op.validator(result, "", "", errors)
+        if errors and spec.name in _INPUT_ERROR_SERVICES:
+            raise input_error(errors[0])
         raise_validation(errors, code=VALIDATION_CODE)
     return result
+
+
+# Organizations answers a constraint violation with InvalidInputException,
+# a Reason code and the model's text for that reason, not with the generic
+# ValidationException (observed: DescribeAccount with a malformed AccountId:
+# "InvalidInputException ... You provided a value that does not match the
+# required pattern.").
+_INPUT_ERROR_SERVICES = frozenset({"organizations"})
+_INPUT_REASONS = (
+    (
+        "Member must not be null",
+        "INPUT_REQUIRED",
+        "You must include a value for all required parameters.",
+    ),
+    (
+        "Member must have length greater",
+        "MIN_LENGTH_EXCEEDED",
+        "You provided a string parameter that is shorter than allowed.",
+    ),
+    (
+        "Member must have length less",
+        "MAX_LENGTH_EXCEEDED",
+        "You provided a string parameter that is longer than allowed.",
+    ),
+    (
+        "Member must have value greater",
+        "MIN_VALUE_EXCEEDED",
+        "You provided a numeric parameter that has a smaller value than allowed.",
+    ),
+    (
+        "Member must have value less",
+        "MAX_VALUE_EXCEEDED",
+        "You provided a numeric parameter that has a larger value than allowed.",
+    ),
+    ("Member must satisfy enum value set", "INVALID_ENUM", "You specified an invalid value."),
+    (
+        "Member must satisfy regular expression pattern",
+        "INVALID_PATTERN",
+        "You provided a value that does not match the required pattern.",
+    ),
+)
+
+
+def input_error(violation: str) -> AwsError:
+    """Organizations' ``InvalidInputException`` for one constraint violation."""
+    reason, message = next(
+        ((r, m) for needle, r, m in _INPUT_REASONS if needle in violation),
+        ("INVALID_INPUT", "You provided invalid values for one or more of the request parameters."),
+    )
+    err = AwsError(message, code="InvalidInputException", status=400)
+    err.fields = {"Reason": reason}
+    return err
 
 
 def encode_json_response(

@@ -301,7 +301,10 @@ def encode_error(
 
     spec = get_service(service) if isinstance(service, str) else service
     if spec is not None and spec.protocol == "json":
-        body = json.dumps({"__type": err.code, "message": err.message}).encode("utf-8")
+        doc = {"__type": err.code, "message": err.message}
+        if err.fields:
+            doc.update(err.fields)
+        body = json.dumps(doc).encode("utf-8")
         return err.status, JSON_CONTENT_TYPE, body
     namespace = spec.namespace if spec is not None and spec.namespace else _FALLBACK_NAMESPACE
     kind = "Sender" if err.status < 500 else "Receiver"
