@@ -176,26 +176,19 @@ def start_uvicorn_app(
     target: str, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], int]:
     """Serve ``target`` (``module:attr`` in bench/) on rolegate's uvicorn stack
-    (uvloop + httptools, no access log) on a free port; wait until it answers."""
+    (uvloop, httptools with rolegate's once-per-pass writes, no access log,
+    no Server header: what ``rolegate serve`` runs) on a free port; wait
+    until it answers."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    run = (
+        "import sys, uvicorn; uvicorn.run(sys.argv[1], port=int(sys.argv[2]), loop='uvloop', "
+        "http='rolegate.http_protocol:DeferredFlushProtocol', access_log=False, "
+        "server_header=False, log_level='warning')"
+    )
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            target,
-            "--port",
-            str(port),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
+        [sys.executable, "-c", run, target, str(port)],
         cwd=os.path.dirname(os.path.abspath(__file__)),
         env=dict(os.environ, **(env or {})),
     )

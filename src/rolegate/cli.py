@@ -71,7 +71,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # loopback peer, letting a local client pick its aws:SourceIp and
         # aws:SecureTransport; ROLEGATE_TRUST_PROXY opts in, in the app.
         proxy_headers=False,
-        http="httptools",
+        # httptools, with each pass's responses written together
+        # (rolegate.http_protocol).
+        http="rolegate.http_protocol:DeferredFlushProtocol",
         loop="uvloop",
         timeout_keep_alive=30,
         timeout_graceful_shutdown=10,
