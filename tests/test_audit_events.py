@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime
 
-from rolegate.audit.events import build_events
+from rolegate.audit.events import build_events, expand, record
 from rolegate.context import CallContext, Principal
 
 NOW = datetime(2026, 11, 28, 1, 2, 3, tzinfo=UTC)
@@ -141,10 +142,52 @@ def test_federated_session_names_its_provider() -> None:
     [ev] = build_events(
         ctx(principal=p, action="ListUsers", service="iam"), params=None, error=None, event_time=NOW
     )
+    # What the worker hands to the audit child: the session's facts, never
+    # its secret, and the same events once built on the other side.
+    rec = record(
+        ctx(principal=p, action="ListUsers", service="iam"), params=None, error=None, event_time=NOW
+    )
+    blob = pickle.dumps(rec)
+    assert claims.secret_access_key.encode() not in blob
+    [again] = expand(pickle.loads(blob))
+    assert {k: v for k, v in again.items() if k != "eventID"} == {
+        k: v for k, v in ev.items() if k != "eventID"
+    }
     sc = ev["userIdentity"]["sessionContext"]
     assert ev["userIdentity"]["type"] == "AssumedRole"
     assert sc["sessionIssuer"]["arn"] == "arn:aws:iam::111122223333:role/ci"
     assert sc["webIdFederationData"] == {
         "federatedProvider": "arn:aws:iam::111122223333:saml-provider/corp",
         "attributes": {"saml:sub": "alice", "saml:sub_type": "persistent"},
+    }
+
+
+def test_the_record_leaves_secret_parameters_behind() -> None:
+    c = ctx(action="ChangePassword", service="iam")
+    params = {"OldPassword": "hunter2-old", "NewPassword": "hunter2-new"}
+    rec = record(c, params=params, error=None, event_time=NOW)
+    blob = pickle.dumps(rec)
+    assert b"hunter2" not in blob
+    assert rec.params == {}
+    [ev] = expand(pickle.loads(blob))
+    assert ev["requestParameters"] is None
+    assert ev["eventTime"] == "2026-11-28T01:02:03Z"
+    assert ev["userIdentity"]["userName"] == "alice"
+
+
+def test_cross_account_records_expand_alike() -> None:
+    c = ctx()
+    c.audit_extra["recipient_accounts"] = ["111122223333", "444455556666"]
+    a = build_events(c, params={"RoleArn": "x"}, error=None, event_time=NOW)
+    b = expand(
+        pickle.loads(pickle.dumps(record(c, params={"RoleArn": "x"}, error=None, event_time=NOW)))
+    )
+    strip = ("eventID", "sharedEventID")
+    assert [{k: v for k, v in e.items() if k not in strip} for e in a] == [
+        {k: v for k, v in e.items() if k not in strip} for e in b
+    ]
+    assert b[1]["userIdentity"] == {
+        "type": "AWSAccount",
+        "principalId": "AIDAEXAMPLEEXAMPLE000",
+        "accountId": "111122223333",
     }

@@ -23,7 +23,8 @@ from urllib.parse import quote
 
 from rolegate import authz, protocol, sigv4, tokens
 from rolegate.appstate import AppState, Settings, TestClock
-from rolegate.audit import AuditWriter, build_events
+from rolegate.audit import AuditWriter
+from rolegate.audit.events import record as audit_record
 from rolegate.context import CallContext, Principal
 from rolegate.errors import (
     AccessDenied,
@@ -380,7 +381,7 @@ class RolegateApp:
             ctype = ctype_s.encode() if isinstance(ctype_s, str) else ctype_s
         try:
             state.audit.submit(
-                build_events(
+                audit_record(
                     ctx,
                     params=params,
                     error=error,

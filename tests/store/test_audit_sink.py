@@ -85,3 +85,60 @@ def test_an_event_that_cannot_be_recorded_is_dropped_alone(target: Target) -> No
     finally:
         sink.close()
     assert sorted(_ids(store)) == [_event(i)["eventID"] for i in (1, 4, 5, 6)]
+
+
+def _record(i: int) -> Any:
+    from datetime import UTC, datetime
+
+    from rolegate.audit.events import record
+    from rolegate.context import CallContext, Principal
+
+    ctx = CallContext(
+        service="sts",
+        action="GetCallerIdentity",
+        principal=Principal(
+            kind="user",
+            arn="arn:aws:iam::123456789012:user/admin",
+            account_id="123456789012",
+            user_id="AIDAEXAMPLE",
+            name="admin",
+            access_key_id="AKIAEXAMPLE",
+        ),
+        request_id=f"req-{i}",
+        now=datetime(2026, 11, 28, tzinfo=UTC),
+        region="us-east-1",
+        source_ip="127.0.0.1",
+        user_agent="test",
+        store=None,
+    )
+    return record(ctx, params={"N": i}, error=None, event_time=ctx.now)
+
+
+def test_records_are_built_into_events_by_the_child(target: Target) -> None:
+    store, sink = _sink(target)
+    writer = AuditWriter(sink, batch=20, linger=0.01)
+    try:
+        for i in range(100):
+            writer.submit(_record(i))
+        writer.flush(timeout=60)
+    finally:
+        writer.close()
+        sink.close()
+    events = [e for _, e in store.query_events(limit=10_000)]
+    assert sorted(e["requestID"] for e in events) == sorted(f"req-{i}" for i in range(100))
+    ev = next(e for e in events if e["requestID"] == "req-7")
+    assert ev["requestParameters"] == {"n": 7}
+    assert ev["userIdentity"]["userName"] == "admin"
+    assert ev["eventTime"] == "2026-11-28T00:00:00Z"
+
+
+def test_a_record_that_cannot_cross_the_pipe_is_dropped_alone(target: Target) -> None:
+    store, sink = _sink(target)
+    bad = _record(2)._replace(params={"N": lambda: 0})
+    no_json = _record(3)._replace(params={"N": {1, 2}})
+    try:
+        sink.append_events([_record(1), bad, _record(4), no_json, _record(5)])
+    finally:
+        sink.close()
+    got = sorted(e["requestID"] for _, e in store.query_events(limit=10_000))
+    assert got == ["req-1", "req-4", "req-5"]

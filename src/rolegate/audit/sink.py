@@ -8,8 +8,9 @@ over a pipe and waits for its commit. AssumeRole on one worker of this
 2-core machine: 1.30-1.49k req/s with the thread, 1.36-1.76k with the child
 (seven runs of each).
 
-The child also encodes the events into rows (``Store.event_rows``: the
-CloudTrail JSON). Done on the request's thread, that JSON was the largest
+The child also builds the events from each request's ``AuditRecord``
+(rolegate.audit.events.expand) and encodes them into rows
+(``Store.event_rows``: the CloudTrail JSON). Done on the request's thread, that JSON was the largest
 single cost left in the worker (py-spy, AssumeRole under load: 8.7% of the
 worker's samples in ``json`` for a 1.7 KB record; pickling the same record
 takes a fifth of the time), and the child runs on the core the worker
@@ -32,8 +33,10 @@ import multiprocessing
 import pickle
 import signal
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
+
+from rolegate.audit.events import AuditRecord, expand
 
 log = logging.getLogger("rolegate.audit")
 
@@ -41,18 +44,29 @@ _OK = b"ok"
 _SKIPPED = b"skipped "
 
 
-def _encode(store: Any, events: Sequence[Mapping[str, Any]]) -> tuple[list[Any], list[str]]:
-    """The rows of ``events``; one that cannot be encoded is left out alone."""
+def _events(item: Any) -> list[Any]:
+    return expand(item) if isinstance(item, AuditRecord) else [item]
+
+
+def _name(item: Any) -> str:
+    if isinstance(item, AuditRecord):
+        return f"request {item.request_id}"
+    return str(item.get("eventID"))
+
+
+def _encode(store: Any, items: Sequence[Any]) -> tuple[list[Any], list[str]]:
+    """The rows of ``items`` (records or events); one that cannot be built or
+    encoded is left out alone."""
     try:
-        return store.event_rows(events), []
+        return store.event_rows([ev for item in items for ev in _events(item)]), []
     except Exception:
         rows: list[Any] = []
         bad: list[str] = []
-        for ev in events:
+        for item in items:
             try:
-                rows.extend(store.event_rows([ev]))
+                rows.extend(store.event_rows(_events(item)))
             except Exception as exc:
-                bad.append(f"{ev.get('eventID')}: {type(exc).__name__}: {exc}")
+                bad.append(f"{_name(item)}: {type(exc).__name__}: {exc}")
         return rows, bad
 
 
@@ -79,18 +93,18 @@ def _child_main(conn: Any, data_dir: str | None, database_url: str | None) -> No
         store.close()
 
 
-def _pickle(events: Sequence[Mapping[str, Any]]) -> bytes:
+def _pickle(items: Sequence[Any]) -> bytes:
     try:
-        return pickle.dumps(list(events), protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(list(items), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:
         kept = []
-        for ev in events:
+        for item in items:
             try:
-                pickle.dumps(ev, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
             except Exception as exc:
-                log.error("audit event %s not recordable: %s", ev.get("eventID"), exc)
+                log.error("audit event of %s not recordable: %s", _name(item), exc)
             else:
-                kept.append(ev)
+                kept.append(item)
         return pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -116,13 +130,15 @@ class ProcessSink:
         child.close()
         self._conn, self._proc = parent, proc
 
-    # No ``event_rows`` here: without it, ``AuditWriter`` hands over whole
-    # events and the child encodes them.
+    # No ``event_rows`` here, and ``takes_records``: ``AuditWriter`` hands
+    # over each request's record and the child builds and encodes its events.
+    takes_records = True
 
-    def append_events(self, events: Sequence[Mapping[str, Any]]) -> None:
-        if not events:
+    def append_events(self, items: Sequence[Any]) -> None:
+        """Commit ``items`` (``AuditRecord``s or ready-made events) in the child."""
+        if not items:
             return
-        blob = _pickle(events)
+        blob = _pickle(items)
         with self._lock:
             if self._closed:
                 raise RuntimeError("audit process closed")

@@ -1,9 +1,10 @@
 """The audit writer: a bounded in-process buffer drained by one background
 thread that commits events in batches (DESIGN.md performance budget).
 
-``submit`` encodes the events into database rows on the caller's thread
-(when the store can: ``event_rows``; a ``ProcessSink`` encodes in its child
-instead), appends them under a lock and wakes the
+``submit`` takes a request's ``AuditRecord``. It builds the events and
+encodes them into database rows on the caller's thread when the store can
+(``event_rows``); a ``ProcessSink`` takes the record as it is and does both
+in its child instead. The rows (or records) are appended under a lock and wakes the
 writer only when a batch is full: a wake-up per event cost more than
 building the event. The writer otherwise drains every ``linger`` seconds.
 Its thread thus only makes database calls, which release the GIL (see
@@ -19,6 +20,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from rolegate.audit.events import AuditRecord, expand
+
 log = logging.getLogger("rolegate.audit")
 
 
@@ -28,6 +31,7 @@ class AuditWriter:
     ):
         self._store = store
         self._buf: list[Any] = []
+        self._takes_records = bool(getattr(store, "takes_records", False))
         # Stores without the split (tests' fakes) get whole events.
         self._encode = getattr(store, "event_rows", None)
         self._insert = store.append_event_rows if self._encode is not None else store.append_events
@@ -44,7 +48,14 @@ class AuditWriter:
         self._thread = threading.Thread(target=self._run, name="rolegate-audit", daemon=True)
         self._thread.start()
 
-    def submit(self, events: Iterable[dict[str, Any]]) -> None:
+    def submit(self, item: AuditRecord | Iterable[dict[str, Any]]) -> None:
+        """Queue one request's record (or ready-made events) for writing."""
+        if isinstance(item, AuditRecord):
+            # A sink that builds events itself (ProcessSink: in its child)
+            # takes the record; otherwise they are built here.
+            events: Iterable[Any] = (item,) if self._takes_records else expand(item)
+        else:
+            events = item
         if self._encode is not None:
             events = self._encode(events)
         with self._lock:
