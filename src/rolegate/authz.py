@@ -172,6 +172,33 @@ def _session_policies(ctx: CallContext, s: Any) -> tuple[Any, ...] | None:
     return tuple(out)
 
 
+# What an AssumeRoot session is narrowed by when its task policy cannot be
+# read: nothing at all.
+_DENY_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}'
+_ROOT_TASK_PREFIX = "arn:aws:iam::aws:policy/root-task/"
+
+
+def _root_task_policies(ctx: CallContext, s: Any) -> tuple[Any, ...]:
+    """The session policies of an AssumeRoot session: its one task policy.
+
+    The principal's ARN is the account root, which the engine allows
+    everything in its own account but what a Deny matches; the root-task
+    policies are Deny-only, so they narrow by their Denies (reference §2.8
+    "never widen"). Anything else than exactly one readable root-task policy
+    fails closed: a Deny of everything, since an empty session set would
+    leave the root's full powers.
+    """
+    from rolegate.iam.principals import managed_policy_document
+
+    arns = tuple(s.policy_arns)
+    text = None
+    if len(arns) == 1 and arns[0].startswith(_ROOT_TASK_PREFIX):
+        text = managed_policy_document(ctx.store, arns[0])
+    if text is None:
+        return (policy.compile_cached(_DENY_ALL, policy.PolicyKind.SESSION, "deny-all", "session"),)
+    return (policy.compile_cached(text, policy.PolicyKind.SESSION, arns[0], "session"),)
+
+
 def caller_policy_set(ctx: CallContext) -> Any:
     """The caller's identity ∩ boundary ∩ session policies, compiled."""
     cached = ctx.memo.get("policy_set")
@@ -181,7 +208,9 @@ def caller_policy_set(ctx: CallContext) -> Any:
     identity: tuple[Any, ...] = ()
     boundary = None
     session = None
-    if p is not None and p.kind in ("user", "assumed-role", "federated-user"):
+    if p is not None and p.session is not None and p.session.kind == "assumed-root":
+        session = _root_task_policies(ctx, p.session)
+    elif p is not None and p.kind in ("user", "assumed-role", "federated-user"):
         s = p.session
         if p.kind == "assumed-role":
             compiled = _bundle(ctx, "role", s.role_name if s else None)
@@ -247,8 +276,11 @@ def authorize(
     p = ctx.principal
     if p is None:
         raise AccessDenied(f"Not authorized to perform: {action}")
-    if p.kind == "root" and (resource_account in (None, p.account_id)):
+    if p.kind == "root" and p.session is None and (resource_account in (None, p.account_id)):
         # The account root may do anything in its own account (SCPs aside).
+        # Not a root *session* (GetSessionToken as root, AssumeRoot): its
+        # session policies are evaluated, where the engine gives the root
+        # ARN everything in its account that a Deny does not match.
         return None
     ps = caller_policy_set(ctx)
     if resource_policy is not None:

@@ -505,6 +505,18 @@ def _runs_inline(body: bytes, query: bytes) -> bool:
 
 
 def _principal_from_claims(c: Any, akid: str) -> Principal:
+    if c.kind == "assumed-root":
+        # An AssumeRoot session: the member account's root, narrowed by its
+        # task policy (authz.authorize evaluates a root session's policies
+        # rather than letting the root do anything).
+        return Principal(
+            kind="root",
+            arn=c.arn,
+            account_id=c.account_id,
+            user_id=c.user_id,
+            access_key_id=akid,
+            session=c,
+        )
     if c.kind == "assumed-role":
         return Principal(
             kind="assumed-role",

@@ -59,8 +59,13 @@ __all__ = [
     "seal_message",
 ]
 
-SessionKind = Literal["assumed-role", "federated-user", "session"]
-SESSION_KINDS: frozenset[str] = frozenset({"assumed-role", "federated-user", "session"})
+# "assumed-root": an AssumeRoot session, the root user of a member account narrowed
+# by a root-task policy. Kinds are only ever added, so every token sealed
+# before a kind existed still opens.
+SessionKind = Literal["assumed-role", "federated-user", "session", "assumed-root"]
+SESSION_KINDS: frozenset[str] = frozenset(
+    {"assumed-role", "federated-user", "session", "assumed-root"}
+)
 
 CLAIMS_VERSION = 1
 KEY_LENGTH = 32  # AES-256

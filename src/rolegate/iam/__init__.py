@@ -31,6 +31,7 @@ _CORE_MODULES = (
     "account",
     "credential_report",
     "service_linked_roles",
+    "org_root_features",
 )
 # Written in parallel by another engineer; tolerated missing (not yet landed,
 # or trimmed from a build), never silently broken: any other import error

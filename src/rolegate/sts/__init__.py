@@ -14,6 +14,7 @@ from typing import Any
 from rolegate.context import CallContext
 from rolegate.sts.access_key_info import get_access_key_info
 from rolegate.sts.assume_role import assume_role
+from rolegate.sts.assume_root import assume_root
 from rolegate.sts.authz_message import decode_authorization_message
 from rolegate.sts.caller_identity import get_caller_identity
 from rolegate.sts.federation_token import get_federation_token
@@ -24,6 +25,7 @@ Handler = Callable[[CallContext, dict[str, Any]], "dict[str, Any] | None"]
 
 HANDLERS: dict[str, Handler] = {
     "AssumeRole": assume_role,
+    "AssumeRoot": assume_root,
     "GetSessionToken": get_session_token,
     "GetFederationToken": get_federation_token,
     "GetCallerIdentity": get_caller_identity,
