@@ -37,6 +37,11 @@ _SECRET_PARAMS = frozenset(
         "NewPassword",
         "OldPassword",
         "EncodedMessage",
+        # UploadServerCertificate's key: its handler drops it before anything
+        # else; listed here too so that no path can record it.
+        "PrivateKey",
+        # Not a request parameter today, but never to be recorded if one is.
+        "ServicePassword",
     }
 )
 

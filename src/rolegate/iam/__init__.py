@@ -32,6 +32,10 @@ _CORE_MODULES = (
     "credential_report",
     "service_linked_roles",
     "org_root_features",
+    "signing_certificates",
+    "ssh_public_keys",
+    "server_certificates",
+    "service_specific_credentials",
 )
 # Written in parallel by another engineer; tolerated missing (not yet landed,
 # or trimmed from a build), never silently broken: any other import error

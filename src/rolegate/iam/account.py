@@ -151,7 +151,7 @@ def get_account_summary(ctx: CallContext, params: dict) -> dict:
         "AccountAccessKeysPresent": 0,
         "AccountPasswordPresent": 0,
         "AccountSigningCertificatesPresent": 0,
-        "ServerCertificates": 0,
+        "ServerCertificates": count("server-certificate"),
         "PolicyVersionsInUse": attachments,
         **QUOTAS,
     }

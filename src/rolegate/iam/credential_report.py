@@ -29,6 +29,7 @@ from rolegate.iam import lookup
 from rolegate.iam.login_profiles import FIELD as LOGIN_PROFILE
 from rolegate.iam.mfa import mfa_devices_for_user
 from rolegate.iam.password_policy import get_policy as password_policy
+from rolegate.iam.signing_certificates import KIND as SIGNING_CERTIFICATE
 
 KIND = "credential-report"
 NAME = "report"
@@ -86,7 +87,22 @@ def _key_columns(store: Any, key: Any) -> list[str]:
     ]
 
 
-def _user_row(store: Any, tx: Any, account: str, user: Any, max_age: int | None) -> list[str]:
+def _cert_columns(cert: Any) -> list[str]:
+    # cert_N_active / cert_N_last_rotated: the upload date stands for the
+    # rotation date (a signing certificate is rotated by uploading a new one).
+    if cert is None:
+        return ["false", _NA]
+    return [_flag(cert.data.get("status") == "Active"), _ts(cert.created_at)]
+
+
+def _user_row(
+    store: Any,
+    tx: Any,
+    account: str,
+    user: Any,
+    max_age: int | None,
+    certs: list[Any] | None = None,
+) -> list[str]:
     profile = user.data.get(LOGIN_PROFILE)
     if profile:
         changed = profile.get("password_changed") or profile["create_date"]
@@ -101,6 +117,9 @@ def _user_row(store: Any, tx: Any, account: str, user: Any, max_age: int | None)
         password = ["false", _NA, _NA, _NA]
     keys = tx.list_access_keys(account, user.name)[:2]
     keys += [None] * (2 - len(keys))
+    # Oldest first, as the two key columns are ordered.
+    mine: list[Any] = sorted(certs or (), key=lambda c: (c.created_at, c.name))[:2]
+    mine += [None] * (2 - len(mine))
     return [
         user.name,
         user.arn,
@@ -109,10 +128,8 @@ def _user_row(store: Any, tx: Any, account: str, user: Any, max_age: int | None)
         _flag(bool(mfa_devices_for_user(store, account, user.name))),
         *_key_columns(store, keys[0]),
         *_key_columns(store, keys[1]),
-        "false",
-        _NA,
-        "false",
-        _NA,
+        *_cert_columns(mine[0]),
+        *_cert_columns(mine[1]),
     ]
 
 
@@ -144,8 +161,13 @@ def build_report(store: Any, account: str) -> str:
     writer.writerow(root)
     # Access keys are read through a transaction, as ListAccessKeys reads them.
     with store.transaction() as tx:
+        certs_by_user: dict[str, list[Any]] = {}
+        for cert in tx.list(account, SIGNING_CERTIFICATE):
+            certs_by_user.setdefault(str(cert.data.get("user_id")), []).append(cert)
         for user in sorted(store.list(account, "user"), key=lambda u: u.name_key):
-            writer.writerow(_user_row(store, tx, account, user, max_age))
+            writer.writerow(
+                _user_row(store, tx, account, user, max_age, certs_by_user.get(user.entity_id))
+            )
     return out.getvalue()
 
 

@@ -7,7 +7,12 @@ from typing import Any
 
 from rolegate.context import CallContext
 from rolegate.errors import DeleteConflict
-from rolegate.iam import lookup
+from rolegate.iam import (
+    lookup,
+    service_specific_credentials,
+    signing_certificates,
+    ssh_public_keys,
+)
 from rolegate.iam.lookup import BOUNDARY_TYPE, USER
 from rolegate.iam.paging import paginate
 from rolegate.iam.principals import GROUP_MEMBER_REL
@@ -110,6 +115,15 @@ def delete_user(ctx: CallContext, params: dict) -> None:
             raise DeleteConflict("Cannot delete entity, must delete access keys first.")
         if _mfa_devices_of(tx, account, entity.name):
             raise DeleteConflict("Cannot delete entity, must delete MFA device first.")
+        # The other credential kinds (wording as LocalStack recorded it
+        # against AWS; their order among themselves is unconfirmed).
+        if signing_certificates.certificates_of(tx, account, entity.entity_id):
+            raise DeleteConflict("Cannot delete entity, must delete signing certificates first.")
+        if ssh_public_keys.keys_of(tx, account, entity.entity_id):
+            raise DeleteConflict("Cannot delete entity, must delete SSH public keys first.")
+        if service_specific_credentials.credentials_of(tx, account, entity.entity_id):
+            # AWS names no credential kind here (recorded by LocalStack).
+            raise DeleteConflict("Cannot delete entity, must remove referenced objects first.")
         if entity.data.get("inline_policies"):
             raise DeleteConflict("Cannot delete entity, must delete policies first.")
         if entity.data.get("attached_policies"):
