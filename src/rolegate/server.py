@@ -505,54 +505,26 @@ def _runs_inline(body: bytes, query: bytes) -> bool:
 
 
 def _principal_from_claims(c: Any, akid: str) -> Principal:
-    if c.kind == "assumed-root":
-        # An AssumeRoot session: the member account's root, narrowed by its
-        # task policy (authz.authorize evaluates a root session's policies
-        # rather than letting the root do anything).
-        return Principal(
-            kind="root",
-            arn=c.arn,
-            account_id=c.account_id,
-            user_id=c.user_id,
-            access_key_id=akid,
-            session=c,
-        )
-    if c.kind == "assumed-role":
-        return Principal(
-            kind="assumed-role",
-            arn=c.arn,
-            account_id=c.account_id,
-            user_id=c.user_id,
-            name=c.role_name,
-            access_key_id=akid,
-            session=c,
-        )
-    if c.kind == "federated-user":
-        return Principal(
-            kind="federated-user",
-            arn=c.arn,
-            account_id=c.account_id,
-            user_id=c.user_id,
-            name=c.session_name or c.user_name,
-            access_key_id=akid,
-            session=c,
-        )
-    if not c.user_name and (c.user_arn or c.arn).endswith(":root"):
-        # GetSessionToken called by the account root acts as the root.
-        return Principal(
-            kind="root",
-            arn=c.user_arn or c.arn,
-            account_id=c.account_id,
-            user_id=c.account_id,
-            access_key_id=akid,
-            session=c,
-        )
+    """The caller a session token speaks for."""
+    if c.kind == "assumed-root" or (not c.user_name and (c.user_arn or c.arn).endswith(":root")):
+        # The account root: an AssumeRoot session (narrowed by its task
+        # policy: authz.authorize evaluates a root session's policies rather
+        # than letting the root do anything) or the root's GetSessionToken
+        # credentials.
+        kind, arn, user_id, name = "root", c.user_arn or c.arn, c.account_id, None
+    elif c.kind == "assumed-role":
+        kind, arn, user_id, name = "assumed-role", c.arn, c.user_id, c.role_name
+    elif c.kind == "federated-user":
+        kind, arn, user_id = "federated-user", c.arn, c.user_id
+        name = c.session_name or c.user_name
+    else:
+        kind, arn, user_id, name = "user", c.user_arn or c.arn, c.user_id, c.user_name
     return Principal(
-        kind="user",
-        arn=c.user_arn or c.arn,
+        kind=kind,
+        arn=arn,
         account_id=c.account_id,
-        user_id=c.user_id,
-        name=c.user_name,
+        user_id=user_id,
+        name=name,
         access_key_id=akid,
         session=c,
     )
