@@ -36,6 +36,9 @@ _CORE_MODULES = (
     "ssh_public_keys",
     "server_certificates",
     "service_specific_credentials",
+    "last_accessed",
+    "service_access",
+    "sts_preferences",
 )
 # Written in parallel by another engineer; tolerated missing (not yet landed,
 # or trimmed from a build), never silently broken: any other import error

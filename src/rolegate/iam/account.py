@@ -19,6 +19,7 @@ from rolegate.context import CallContext
 from rolegate.errors import EntityAlreadyExists, NoSuchEntity, ValidationError
 from rolegate.iam.lookup import AWS_MANAGED_ACCOUNT
 from rolegate.iam.paging import paginate
+from rolegate.iam.sts_preferences import global_endpoint_token_version
 from rolegate.store import Conflict
 
 ALIAS_KIND = "account-alias"
@@ -45,7 +46,6 @@ QUOTAS = {
     "RolePolicySizeQuota": 10240,
     "AssumeRolePolicySizeQuota": 2048,
     "SigningCertificatesPerUserQuota": 2,
-    "GlobalEndpointTokenVersion": 1,
 }
 
 
@@ -154,6 +154,7 @@ def get_account_summary(ctx: CallContext, params: dict) -> dict:
         "ServerCertificates": count("server-certificate"),
         "PolicyVersionsInUse": attachments,
         **QUOTAS,
+        "GlobalEndpointTokenVersion": global_endpoint_token_version(store, account),
     }
     return {"SummaryMap": summary}
 
