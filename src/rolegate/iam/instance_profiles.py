@@ -20,7 +20,7 @@ from rolegate.iam import lookup
 from rolegate.iam.lookup import ROLE, EntityKind
 from rolegate.iam.paging import paginate
 from rolegate.iam.roles import EMBEDDED_ROLE_MEMBERS, INSTANCE_PROFILE_ROLE_REL, role_output
-from rolegate.iam.tags import _list_entity_tags, _tag_entity, _untag_entity, clean_tags
+from rolegate.iam.tags import clean_tags, entity_tag_handlers
 
 ROLES_PER_PROFILE = 1  # InstanceSessionsPerInstanceProfile; not adjustable in AWS
 
@@ -198,13 +198,6 @@ def list_instance_profiles_for_role(ctx: CallContext, params: dict) -> dict:
     return {"InstanceProfiles": [profile_output(ctx.store, e, tags="never") for e in page], **extra}
 
 
-def _owned(handler: Callable[..., Any]) -> Callable[..., Any]:
-    # The tag handlers are built by tags.py's factories; they belong to this
-    # module's table (tests group handlers by ``__module__``).
-    handler.__module__ = __name__
-    return handler
-
-
 HANDLERS: dict[str, Callable[..., Any]] = {
     "CreateInstanceProfile": create_instance_profile,
     "GetInstanceProfile": get_instance_profile,
@@ -213,7 +206,5 @@ HANDLERS: dict[str, Callable[..., Any]] = {
     "AddRoleToInstanceProfile": add_role_to_instance_profile,
     "RemoveRoleFromInstanceProfile": remove_role_from_instance_profile,
     "ListInstanceProfilesForRole": list_instance_profiles_for_role,
-    "TagInstanceProfile": _owned(_tag_entity(INSTANCE_PROFILE)),
-    "UntagInstanceProfile": _owned(_untag_entity(INSTANCE_PROFILE)),
-    "ListInstanceProfileTags": _owned(_list_entity_tags(INSTANCE_PROFILE)),
+    **entity_tag_handlers(INSTANCE_PROFILE, __name__),
 }

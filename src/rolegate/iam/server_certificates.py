@@ -34,7 +34,7 @@ from rolegate.iam import lookup
 from rolegate.iam.lookup import EntityKind
 from rolegate.iam.paging import paginate
 from rolegate.iam.signing_certificates import MalformedCertificate, is_expired
-from rolegate.iam.tags import _list_entity_tags, _tag_entity, _untag_entity, clean_tags
+from rolegate.iam.tags import clean_tags, entity_tag_handlers
 
 # IAM quota "Server certificates per account" (default 20).
 MAX_SERVER_CERTIFICATES = 20
@@ -244,20 +244,11 @@ def delete_server_certificate(ctx: CallContext, params: dict) -> None:
     return None
 
 
-def _owned(handler: Callable[..., Any]) -> Callable[..., Any]:
-    # The tag handlers come from tags.py's factories; they belong to this
-    # module's table (tests group handlers by ``__module__``).
-    handler.__module__ = __name__
-    return handler
-
-
 HANDLERS: dict[str, Callable[..., Any]] = {
     "UploadServerCertificate": upload_server_certificate,
     "GetServerCertificate": get_server_certificate,
     "ListServerCertificates": list_server_certificates,
     "UpdateServerCertificate": update_server_certificate,
     "DeleteServerCertificate": delete_server_certificate,
-    "TagServerCertificate": _owned(_tag_entity(SERVER_CERTIFICATE)),
-    "UntagServerCertificate": _owned(_untag_entity(SERVER_CERTIFICATE)),
-    "ListServerCertificateTags": _owned(_list_entity_tags(SERVER_CERTIFICATE)),
+    **entity_tag_handlers(SERVER_CERTIFICATE, __name__),
 }

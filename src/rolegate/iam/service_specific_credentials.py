@@ -35,6 +35,7 @@ from rolegate.iam import lookup
 from rolegate.iam.login_profiles import hash_password
 from rolegate.iam.lookup import USER
 from rolegate.iam.paging import paginate
+from rolegate.iam.user_items import UserItems
 
 KIND = "service-specific-credential"
 ID_PREFIX = "ACCA"
@@ -45,17 +46,11 @@ MAX_PER_USER_PER_SERVICE = 2  # IAM quota, per user and service
 # instead and are not offered here.
 SUPPORTED_SERVICES = frozenset({"codecommit.amazonaws.com", "cassandra.amazonaws.com"})
 PASSWORD_BYTES = 32  # AWS's passwords are 44 Base64 characters: 32 bytes
-SETTABLE_STATUSES = ("Active", "Inactive")
 
 
 class ServiceNotSupported(AwsError):
     code = "NotSupportedService"
     status = 404
-
-
-def credentials_of(reader: Any, account_id: str, user_id: str) -> list[Any]:
-    """The credential entities of one user (``reader``: store or transaction)."""
-    return [e for e in reader.list(account_id, KIND) if e.data.get("user_id") == user_id]
 
 
 def _new_password() -> str:
@@ -67,6 +62,14 @@ def _not_found(cred_id: str) -> NoSuchEntity:
     # Modelled on the recorded wording for certificates and SSH keys; AWS's
     # exact message for this entity could not be confirmed.
     return NoSuchEntity(f"The Service Specific Credential with id {cred_id} cannot be found.")
+
+
+CREDENTIALS = UserItems(KIND, "ServiceSpecificCredentialId", _not_found)
+
+
+def credentials_of(reader: Any, account_id: str, user_id: str) -> list[Any]:
+    """The credential entities of one user (``reader``: store or transaction)."""
+    return CREDENTIALS.of(reader, account_id, user_id)
 
 
 def _check_service(service: str) -> str:
@@ -99,14 +102,6 @@ def _respond(ctx: CallContext, entity: Any, user_name: str, password: str) -> di
     # The audit record gets the metadata only, never the password.
     lookup.record_response(ctx, {"ServiceSpecificCredential": _metadata(entity, user_name)})
     return {"ServiceSpecificCredential": _with_password(entity, user_name, password)}
-
-
-def _users_credential(tx: Any, account: str, user: Any, cred_id: str) -> Any:
-    entity = tx.get(account, KIND, cred_id)
-    # Another user's credential is answered as a missing one.
-    if entity is None or entity.data.get("user_id") != user.entity_id:
-        raise _not_found(cred_id)
-    return entity
 
 
 def create_service_specific_credential(ctx: CallContext, params: dict) -> dict:
@@ -199,41 +194,19 @@ def reset_service_specific_credential(ctx: CallContext, params: dict) -> dict:
     hashed = hash_password(password)
     with ctx.store.transaction() as tx:
         user = lookup.require(tx, account, USER, name)
-        entity = _users_credential(tx, account, user, cred_id)
+        entity = CREDENTIALS.owned(tx, account, user, cred_id)
         entity = tx.update(entity, {**entity.data, "password": hashed}, now=ctx.now)
     return _respond(ctx, entity, user.name, password)
-
-
-def update_service_specific_credential(ctx: CallContext, params: dict) -> None:
-    account = ctx.account_id
-    cred_id, status = params["ServiceSpecificCredentialId"], params["Status"]
-    if status not in SETTABLE_STATUSES:
-        raise InvalidInput(f"Invalid status {status}: must be Active or Inactive.")
-    name = lookup.caller_user_name(ctx, params)
-    lookup.authorize_entity(ctx, USER, "UpdateServiceSpecificCredential", name)
-    with ctx.store.transaction() as tx:
-        user = lookup.require(tx, account, USER, name)
-        entity = _users_credential(tx, account, user, cred_id)
-        tx.update(entity, {**entity.data, "status": status}, now=ctx.now)
-    return None
-
-
-def delete_service_specific_credential(ctx: CallContext, params: dict) -> None:
-    account = ctx.account_id
-    cred_id = params["ServiceSpecificCredentialId"]
-    name = lookup.caller_user_name(ctx, params)
-    lookup.authorize_entity(ctx, USER, "DeleteServiceSpecificCredential", name)
-    with ctx.store.transaction() as tx:
-        user = lookup.require(tx, account, USER, name)
-        entity = _users_credential(tx, account, user, cred_id)
-        tx.delete(account, KIND, entity.name)
-    return None
 
 
 HANDLERS: dict[str, Callable[..., Any]] = {
     "CreateServiceSpecificCredential": create_service_specific_credential,
     "ListServiceSpecificCredentials": list_service_specific_credentials,
     "ResetServiceSpecificCredential": reset_service_specific_credential,
-    "UpdateServiceSpecificCredential": update_service_specific_credential,
-    "DeleteServiceSpecificCredential": delete_service_specific_credential,
+    "UpdateServiceSpecificCredential": CREDENTIALS.update_status_handler(
+        "UpdateServiceSpecificCredential"
+    ),
+    "DeleteServiceSpecificCredential": CREDENTIALS.delete_handler(
+        "DeleteServiceSpecificCredential"
+    ),
 }

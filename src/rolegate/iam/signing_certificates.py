@@ -28,10 +28,11 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from rolegate.context import CallContext
-from rolegate.errors import AwsError, InvalidInput, LimitExceeded, NoSuchEntity
+from rolegate.errors import AwsError, LimitExceeded, NoSuchEntity
 from rolegate.iam import lookup
 from rolegate.iam.lookup import USER
 from rolegate.iam.paging import paginate
+from rolegate.iam.user_items import UserItems
 
 KIND = "signing-certificate"
 MAX_CERTIFICATES_PER_USER = 2  # IAM quota "Signing certificates per user"
@@ -40,9 +41,6 @@ MAX_CERTIFICATES_PER_USER = 2  # IAM quota "Signing certificates per user"
 # the exact length AWS draws could not be confirmed.
 CERTIFICATE_ID_LENGTH = 32
 _ID_ALPHABET = string.ascii_uppercase + string.digits
-# Statuses a caller may set; "Expired" is in the model's enum but is a state
-# AWS reports, not one a caller chooses.
-SETTABLE_STATUSES = ("Active", "Inactive")
 
 
 class MalformedCertificate(AwsError):
@@ -78,11 +76,6 @@ def der_fingerprint(cert: x509.Certificate) -> str:
     return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
-def certificates_of(reader: Any, account_id: str, user_id: str) -> list[Any]:
-    """The signing-certificate entities of one user (``reader``: store or transaction)."""
-    return [e for e in reader.list(account_id, KIND) if e.data.get("user_id") == user_id]
-
-
 def _new_id(ctx: CallContext) -> str:
     r = lookup.rng(ctx)
     return "".join(r.choice(_ID_ALPHABET) for _ in range(CERTIFICATE_ID_LENGTH))
@@ -93,6 +86,14 @@ def _not_found(cert_id: str) -> NoSuchEntity:
     return NoSuchEntity(f"The Certificate with id {cert_id} cannot be found.")
 
 
+CERTIFICATES = UserItems(KIND, "CertificateId", _not_found)
+
+
+def certificates_of(reader: Any, account_id: str, user_id: str) -> list[Any]:
+    """The signing-certificate entities of one user (``reader``: store or transaction)."""
+    return CERTIFICATES.of(reader, account_id, user_id)
+
+
 def _output(entity: Any, user_name: str) -> dict[str, Any]:
     return {
         "UserName": user_name,
@@ -101,21 +102,6 @@ def _output(entity: Any, user_name: str) -> dict[str, Any]:
         "Status": entity.data["status"],
         "UploadDate": lookup.as_datetime(entity.created_at),
     }
-
-
-def _check_status(status: str) -> str:
-    if status not in SETTABLE_STATUSES:
-        raise InvalidInput(f"Invalid status {status}: must be Active or Inactive.")
-    return status
-
-
-def _users_certificate(tx: Any, account: str, user: Any, cert_id: str) -> Any:
-    entity = tx.get(account, KIND, cert_id)
-    # A certificate of another user is answered as a missing one, so ids
-    # cannot be probed across users.
-    if entity is None or entity.data.get("user_id") != user.entity_id:
-        raise _not_found(cert_id)
-    return entity
 
 
 def upload_signing_certificate(ctx: CallContext, params: dict) -> dict:
@@ -183,33 +169,9 @@ def list_signing_certificates(ctx: CallContext, params: dict) -> dict:
     return {"Certificates": [_output(e, user.name) for e in page], **extra}
 
 
-def update_signing_certificate(ctx: CallContext, params: dict) -> None:
-    account = ctx.account_id
-    cert_id, status = params["CertificateId"], _check_status(params["Status"])
-    name = lookup.caller_user_name(ctx, params)
-    lookup.authorize_entity(ctx, USER, "UpdateSigningCertificate", name)
-    with ctx.store.transaction() as tx:
-        user = lookup.require(tx, account, USER, name)
-        entity = _users_certificate(tx, account, user, cert_id)
-        tx.update(entity, {**entity.data, "status": status}, now=ctx.now)
-    return None
-
-
-def delete_signing_certificate(ctx: CallContext, params: dict) -> None:
-    account = ctx.account_id
-    cert_id = params["CertificateId"]
-    name = lookup.caller_user_name(ctx, params)
-    lookup.authorize_entity(ctx, USER, "DeleteSigningCertificate", name)
-    with ctx.store.transaction() as tx:
-        user = lookup.require(tx, account, USER, name)
-        entity = _users_certificate(tx, account, user, cert_id)
-        tx.delete(account, KIND, entity.name)
-    return None
-
-
 HANDLERS: dict[str, Callable[..., Any]] = {
     "UploadSigningCertificate": upload_signing_certificate,
     "ListSigningCertificates": list_signing_certificates,
-    "UpdateSigningCertificate": update_signing_certificate,
-    "DeleteSigningCertificate": delete_signing_certificate,
+    "UpdateSigningCertificate": CERTIFICATES.update_status_handler("UpdateSigningCertificate"),
+    "DeleteSigningCertificate": CERTIFICATES.delete_handler("DeleteSigningCertificate"),
 }

@@ -24,10 +24,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from rolegate import ids
 from rolegate.context import CallContext
-from rolegate.errors import AwsError, InvalidInput, LimitExceeded, NoSuchEntity
+from rolegate.errors import AwsError, LimitExceeded, NoSuchEntity
 from rolegate.iam import lookup
 from rolegate.iam.lookup import USER
 from rolegate.iam.paging import paginate
+from rolegate.iam.user_items import UserItems
 
 KIND = "ssh-public-key"
 ID_PREFIX = "APKA"
@@ -35,7 +36,6 @@ MAX_KEYS_PER_USER = 5  # IAM quota "SSH public keys per user"
 # CodeCommit takes ssh-rsa keys of at least 2048 bits (IAM User Guide,
 # "Use SSH keys and SSH with CodeCommit").
 MIN_RSA_BITS = 2048
-SETTABLE_STATUSES = ("Active", "Inactive")
 _PEM_MARKER = "-----BEGIN"
 _SSH_PREFIXES = ("ssh-", "ecdsa-", "sk-")
 
@@ -119,14 +119,17 @@ def fingerprint(key: rsa.RSAPublicKey) -> str:
     return ":".join(f"{b:02x}" for b in digest)
 
 
-def keys_of(reader: Any, account_id: str, user_id: str) -> list[Any]:
-    """The SSH-key entities of one user (``reader``: store or transaction)."""
-    return [e for e in reader.list(account_id, KIND) if e.data.get("user_id") == user_id]
-
-
 def _not_found(key_id: str) -> NoSuchEntity:
     # AWS's wording (recorded by LocalStack against AWS).
     return NoSuchEntity(f"The Public Key with id {key_id} cannot be found.")
+
+
+KEYS = UserItems(KIND, "SSHPublicKeyId", _not_found)
+
+
+def keys_of(reader: Any, account_id: str, user_id: str) -> list[Any]:
+    """The SSH-key entities of one user (``reader``: store or transaction)."""
+    return KEYS.of(reader, account_id, user_id)
 
 
 def _body(entity: Any, encoding: str) -> str:
@@ -155,14 +158,6 @@ def _metadata(entity: Any, user_name: str) -> dict[str, Any]:
         "Status": entity.data["status"],
         "UploadDate": lookup.as_datetime(entity.created_at),
     }
-
-
-def _users_key(reader: Any, account: str, user: Any, key_id: str) -> Any:
-    entity = reader.get(account, KIND, key_id)
-    # Another user's key is answered as a missing one.
-    if entity is None or entity.data.get("user_id") != user.entity_id:
-        raise _not_found(key_id)
-    return entity
 
 
 def upload_ssh_public_key(ctx: CallContext, params: dict) -> dict:
@@ -212,7 +207,7 @@ def upload_ssh_public_key(ctx: CallContext, params: dict) -> dict:
 def get_ssh_public_key(ctx: CallContext, params: dict) -> dict:
     account = ctx.account_id
     user = lookup.authorize_entity(ctx, USER, "GetSSHPublicKey", params["UserName"])
-    entity = _users_key(ctx.store, account, user, params["SSHPublicKeyId"])
+    entity = KEYS.owned(ctx.store, account, user, params["SSHPublicKeyId"])
     return {"SSHPublicKey": _output(entity, user.name, params["Encoding"])}
 
 
@@ -233,34 +228,10 @@ def list_ssh_public_keys(ctx: CallContext, params: dict) -> dict:
     return {"SSHPublicKeys": [_metadata(e, user.name) for e in page], **extra}
 
 
-def update_ssh_public_key(ctx: CallContext, params: dict) -> None:
-    account = ctx.account_id
-    name, key_id, status = params["UserName"], params["SSHPublicKeyId"], params["Status"]
-    if status not in SETTABLE_STATUSES:
-        raise InvalidInput(f"Invalid status {status}: must be Active or Inactive.")
-    lookup.authorize_entity(ctx, USER, "UpdateSSHPublicKey", name)
-    with ctx.store.transaction() as tx:
-        user = lookup.require(tx, account, USER, name)
-        entity = _users_key(tx, account, user, key_id)
-        tx.update(entity, {**entity.data, "status": status}, now=ctx.now)
-    return None
-
-
-def delete_ssh_public_key(ctx: CallContext, params: dict) -> None:
-    account = ctx.account_id
-    name, key_id = params["UserName"], params["SSHPublicKeyId"]
-    lookup.authorize_entity(ctx, USER, "DeleteSSHPublicKey", name)
-    with ctx.store.transaction() as tx:
-        user = lookup.require(tx, account, USER, name)
-        entity = _users_key(tx, account, user, key_id)
-        tx.delete(account, KIND, entity.name)
-    return None
-
-
 HANDLERS: dict[str, Callable[..., Any]] = {
     "UploadSSHPublicKey": upload_ssh_public_key,
     "GetSSHPublicKey": get_ssh_public_key,
     "ListSSHPublicKeys": list_ssh_public_keys,
-    "UpdateSSHPublicKey": update_ssh_public_key,
-    "DeleteSSHPublicKey": delete_ssh_public_key,
+    "UpdateSSHPublicKey": KEYS.update_status_handler("UpdateSSHPublicKey"),
+    "DeleteSSHPublicKey": KEYS.delete_handler("DeleteSSHPublicKey"),
 }

@@ -121,6 +121,20 @@ def _list_entity_tags(kind: EntityKind) -> Callable[[CallContext, dict], dict]:
     return handler
 
 
+def entity_tag_handlers(kind: EntityKind, module: str) -> dict[str, Callable[..., Any]]:
+    """``Tag<Kind>``, ``Untag<Kind>`` and ``List<Kind>Tags`` for an entity kind
+    whose other actions live in ``module``; the handlers are filed under that
+    module (tests group handlers by ``__module__``)."""
+    out: dict[str, Callable[..., Any]] = {
+        f"Tag{kind.title}": _tag_entity(kind),
+        f"Untag{kind.title}": _untag_entity(kind),
+        f"List{kind.title}Tags": _list_entity_tags(kind),
+    }
+    for handler in out.values():
+        handler.__module__ = module
+    return out
+
+
 def list_output(
     tags: Sequence[dict[str, str]], params: dict, *, case_sensitive: bool = False
 ) -> dict:
