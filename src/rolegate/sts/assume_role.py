@@ -140,22 +140,40 @@ def check_source_identity(requested: str | None, inherited: str | None) -> str |
 
 
 class TrustCheck:
-    """Evaluates the trust decision for one AssumeRole request."""
+    """Evaluates the caller's STS actions on a resource a trust policy guards:
+    the caller's policies, with ``trust`` as the resource policy that must
+    allow (AssumeRole: the role's trust policy; AssumeRoot: what enabled root
+    sessions grant the management account)."""
 
-    def __init__(self, ctx: CallContext, role: Any, context: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        ctx: CallContext,
+        resource: str,
+        trust: Any,
+        context: dict[str, Any],
+        *,
+        explain: bool = False,
+    ) -> None:
         self.ctx = ctx
-        self.role = role
+        self.resource = resource
         self.context = context
+        # AssumeRole's denial is worded as AWS words it, without a reason;
+        # ``explain`` adds authz's "because ..." / "with an explicit deny in ...".
+        self.explain = explain
         caller = authz.caller_policy_set(ctx)
-        trust = policy.compile_cached(
-            role.data.get("assume_role_policy") or "", policy.PolicyKind.TRUST, role.arn, "resource"
-        )
         self.policy_set = policy.PolicySet(
             identity=caller.identity,
             boundary=caller.boundary,
             session=caller.session,
             resource=trust,
         )
+
+    @classmethod
+    def for_role(cls, ctx: CallContext, role: Any, context: dict[str, Any]) -> TrustCheck:
+        trust = policy.compile_cached(
+            role.data.get("assume_role_policy") or "", policy.PolicyKind.TRUST, role.arn, "resource"
+        )
+        return cls(ctx, role.arn, trust, context)
 
     def require(self, action: str) -> Any:
         p = self.ctx.principal
@@ -164,20 +182,24 @@ class TrustCheck:
         request = policy.Request(
             principal=p.arn,
             action=action,
-            resource=self.role.arn,
+            resource=self.resource,
             context=self.context,
             principal_account=p.account_id,
             principal_role_arn=s.role_arn if (p.kind == "assumed-role" and s is not None) else None,
         )
         result = policy.evaluate(self.policy_set, request, resource_must_allow=True)
-        decision = getattr(result.decision, "value", result.decision)
-        if decision != "allow":
+        if authz.decision_of(result) != "allow":
             self.ctx.audit_extra["denied"] = True
+            message = (
+                authz.denial_message(self.ctx, action, self.resource, result)
+                if self.explain
+                else not_authorized(p.arn, action, self.resource)
+            )
             raise authz_message.denied(
                 self.ctx,
-                not_authorized(p.arn, action, self.role.arn),
+                message,
                 action=action,
-                resource=self.role.arn,
+                resource=self.resource,
                 result=result,
                 context=self.context,
             )
@@ -270,7 +292,7 @@ def assume_role(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     context.update(session_tags.request_tag_context(request_tags))
     context.update(session_tags.resource_tag_context(role_tags, inherited_tags))
 
-    trust = TrustCheck(ctx, role, context)
+    trust = TrustCheck.for_role(ctx, role, context)
     trust.require(ACTION)
     if request_tags.given:
         trust.require("sts:TagSession")

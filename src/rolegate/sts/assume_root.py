@@ -43,7 +43,7 @@ from rolegate.errors import AccessDenied, ValidationError
 from rolegate.iam import org_root_features
 from rolegate.iam.aws_managed import policy_arn
 from rolegate.sts import authz_message
-from rolegate.sts.assume_role import caller_issuer, is_root, not_authorized
+from rolegate.sts.assume_role import TrustCheck, caller_issuer, is_root, not_authorized
 from rolegate.sts.credentials import claim_defaults, issue
 from rolegate.sts.validation import Problems, check_arn
 
@@ -197,34 +197,9 @@ def assume_root(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     if member is None or member.get("id") != org["id"]:
         raise deny(refused, "target is not a member account of the organization")
 
-    caller = authz.caller_policy_set(ctx)
-    policy_set = policy.PolicySet(
-        identity=caller.identity,
-        boundary=caller.boundary,
-        session=caller.session,
-        resource=_root_trust(p.account_id),
-    )
-    s = p.session
-    request = policy.Request(
-        principal=p.arn,
-        action=ACTION,
-        resource=resource,
-        context=context,
-        principal_account=p.account_id,
-        principal_role_arn=s.role_arn if (p.kind == "assumed-role" and s is not None) else None,
-    )
-    result = policy.evaluate(policy_set, request, resource_must_allow=True)
-    if authz.decision_of(result) != "allow":
-        ctx.audit_extra["denied"] = True
-        raise authz_message.denied(
-            ctx,
-            authz.denial_message(ctx, ACTION, resource, result),
-            action=ACTION,
-            resource=resource,
-            result=result,
-            context=context,
-        )
+    TrustCheck(ctx, resource, _root_trust(p.account_id), context, explain=True).require(ACTION)
 
+    s = p.session
     source_identity = getattr(s, "source_identity", None)
     fields = {
         **claim_defaults(),
