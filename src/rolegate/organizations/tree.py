@@ -208,6 +208,26 @@ def _page(
     return page, (key(page[-1]) if len(rest) > max_results else None)
 
 
+def _cursor_page(
+    op: str, items: Sequence[T], key: Callable[[T], Key], after: Key | None, max_results: int
+) -> tuple[list[T], str | None]:
+    """One page of ``items`` and the ``op`` NextToken that resumes after it."""
+    page, last = _page(items, key, after, max_results)
+    return page, (_encode_cursor(op, last) if last is not None else None)
+
+
+def _listed(member: str, page: list[Any], token: str | None) -> dict[str, Any]:
+    """A List response: ``member`` holds the page; NextToken only when more remain."""
+    out: dict[str, Any] = {member: page}
+    if token is not None:
+        out["NextToken"] = token
+    return out
+
+
+def _by_id(item: dict[str, Any]) -> Key:
+    return (str(item["Id"]),)
+
+
 def _require_root(org: dict[str, Any], parent_id: str) -> None:
     # An OU id is well-formed but never found: rolegate has no OUs.
     if parent_id != root_id(org["id"]):
@@ -238,11 +258,8 @@ def list_roots(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     after = _cursor_after("ListRoots", params, 1)
     ctx.authorize("organizations:ListRoots", "*")
     org = _management_org(ctx)
-    page, last = _page([root_shape(org)], lambda r: (str(r["Id"]),), after, max_results)
-    out: dict[str, Any] = {"Roots": page}
-    if last is not None:  # pragma: no cover - one root always fits a page
-        out["NextToken"] = _encode_cursor("ListRoots", last)
-    return out
+    roots = [root_shape(org)]
+    return _listed("Roots", *_cursor_page("ListRoots", roots, _by_id, after, max_results))
 
 
 @_json_access_denied
@@ -258,11 +275,7 @@ def list_parents(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     if member is None or member.get("id") != org["id"]:
         raise child_not_found()
     parents = [{"Id": root_id(org["id"]), "Type": "ROOT"}]
-    page, last = _page(parents, lambda p: (str(p["Id"]),), after, max_results)
-    out: dict[str, Any] = {"Parents": page}
-    if last is not None:  # pragma: no cover - an account has one parent
-        out["NextToken"] = _encode_cursor("ListParents", last)
-    return out
+    return _listed("Parents", *_cursor_page("ListParents", parents, _by_id, after, max_results))
 
 
 @_json_access_denied
@@ -277,10 +290,7 @@ def list_children(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     if child_type == "ORGANIZATIONAL_UNIT":
         return {"Children": []}
     page, token = _account_page(ctx, org, after, max_results)
-    out: dict[str, Any] = {"Children": [{"Id": a["account_id"], "Type": "ACCOUNT"} for a in page]}
-    if token is not None:
-        out["NextToken"] = token
-    return out
+    return _listed("Children", [{"Id": a["account_id"], "Type": "ACCOUNT"} for a in page], token)
 
 
 @_json_access_denied
@@ -292,10 +302,7 @@ def list_accounts_for_parent(ctx: CallContext, params: dict[str, Any]) -> dict[s
     org = _management_org(ctx)
     _require_root(org, parent_id)
     page, token = _account_page(ctx, org, after, max_results)
-    out: dict[str, Any] = {"Accounts": [account_shape(a, org) for a in page]}
-    if token is not None:
-        out["NextToken"] = token
-    return out
+    return _listed("Accounts", [account_shape(a, org) for a in page], token)
 
 
 @_json_access_denied
@@ -315,8 +322,5 @@ def list_create_account_status(ctx: CallContext, params: dict[str, Any]) -> dict
         ),
         key=_status_key,
     )
-    page, last = _page(requests, _status_key, after, max_results)
-    out: dict[str, Any] = {"CreateAccountStatuses": [_status_shape(d) for d in page]}
-    if last is not None:
-        out["NextToken"] = _encode_cursor("ListCreateAccountStatus", last)
-    return out
+    page, token = _cursor_page("ListCreateAccountStatus", requests, _status_key, after, max_results)
+    return _listed("CreateAccountStatuses", [_status_shape(d) for d in page], token)
