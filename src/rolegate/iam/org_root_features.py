@@ -23,6 +23,7 @@ from typing import Any
 from rolegate.context import CallContext
 from rolegate.errors import AwsError
 from rolegate.iam import lookup
+from rolegate.organizations.handlers import membership
 
 KIND = "org-root-features"
 ROOT_CREDENTIALS_MANAGEMENT = "RootCredentialsManagement"
@@ -54,11 +55,8 @@ def _error(code: str, message: str) -> AwsError:
 
 
 def organization_of(store: Any, account_id: str) -> dict[str, Any] | None:
-    account = store.get_account(account_id)
-    if account is None:
-        return None
-    org = (account.get("data") or {}).get("organization")
-    return dict(org) if org else None
+    """The organization ``account_id`` belongs to, as Organizations stores it."""
+    return membership(store.get_account(account_id))
 
 
 def _managed_organization(ctx: CallContext, *, enabling: bool) -> dict[str, Any]:
