@@ -1,4 +1,4 @@
-# rolegate — the fixed targets (see ../shared/DESIGN.md). Recipes use tabs.
+# rolegate — the fixed targets (see docs/design.md). Recipes use tabs.
 # A distribution's Python 3.11 where there is one: Debian's is built with
 # PGO and LTO and links libpython statically, pyenv's default build has
 # neither. AssumeRole in process: 177 vs 192 us of CPU per request; through
@@ -8,15 +8,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps run test test-sqlite test-postgres bench lint clean
+.PHONY: install lock system-deps run test test-sqlite test-postgres bench lint clean
 
-$(STAMP): pyproject.toml
+# The pinned set: every package `make install` puts in the venv, pip and
+# the build backend included, at the version in constraints.txt. PIP_CONSTRAINT
+# (rather than -c) also reaches pip's isolated build of the editable package.
+# `make lock` refreshes it from the newest releases that pyproject.toml admits;
+# review the diff and run `make test` before committing it.
+LOCK := constraints.txt
+PIN := PIP_CONSTRAINT=$(CURDIR)/$(LOCK)
+
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv --clear $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(PIN) $(BIN)/python -m pip install -q pip setuptools wheel
+	$(PIN) $(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+lock:
+	rm -rf .lock-venv build
+	$(PY) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install -q --upgrade pip setuptools wheel
+	.lock-venv/bin/python -m pip install -q '.[dev]'
+	{ echo "# The pinned set that make install uses. Made by make lock: do not edit."; \
+	  .lock-venv/bin/python -m pip freeze --all --exclude rolegate; } > $(LOCK)
+	rm -rf .lock-venv build
 
 # Debian packages the tests need (xmlsec1); installs them when missing.
 system-deps:

@@ -22,7 +22,7 @@ from rolegate import sigv4
 from rolegate.errors import IncompleteSignature, SignatureDoesNotMatch
 from rolegate.sigv4 import HttpRequest, SigningKeyCache, parse_auth, verify
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared/testdata/sigv4"
+VECTORS = Path(__file__).resolve().parent / "testdata" / "sigv4"
 AWS_C = VECTORS / "aws_c_auth_v4"
 BOTOCORE = VECTORS / "botocore_aws4_testsuite"
 

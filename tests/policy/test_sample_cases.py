@@ -11,7 +11,7 @@ import pytest
 
 from rolegate.policy.cases import evaluate_case
 
-TESTDATA = Path(__file__).resolve().parents[2].parent / "shared/testdata"
+TESTDATA = Path(__file__).resolve().parents[1] / "testdata"
 CASES_FILE = TESTDATA / "policy" / "sample_cases.jsonl"
 CASES = [json.loads(line) for line in CASES_FILE.read_text().splitlines() if line.strip()]
 

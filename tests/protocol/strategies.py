@@ -77,6 +77,11 @@ def strategy_for(
         return st.dictionaries(keys, values, min_size=0 if output else 1, max_size=3)
     if kind == "structure":
         members = shape.members
+        if shape.metadata.get("union"):
+            # A tagged union carries exactly one of its members.
+            return st.one_of(
+                [st.fixed_dictionaries({n: strategy_for(m, **kw)}) for n, m in members.items()]
+            )
         if depth >= MAX_DEPTH:
             scalars = {
                 n: strategy_for(m, **kw)

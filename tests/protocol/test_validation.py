@@ -188,3 +188,20 @@ def test_error_message_is_bounded() -> None:
     # 1000 keys each too long and off-pattern, plus the list over its maximum of 50.
     assert info.value.message.startswith("2001 validation errors detected: ")
     assert info.value.message.count("failed to satisfy") <= 100
+
+
+def test_tagged_union_needs_exactly_one_member() -> None:
+    """PolicyIdentifier is a tagged union (botocore 1.44.18's IAM model)."""
+    base = {"PolicySourceArn": "arn:aws:iam::123456789012:user/u", "ActionNames.member.1": "s3:*"}
+    two = dict(base)
+    two["PolicyExclusionList.member.1.PolicyType"] = "INLINE"
+    two["PolicyExclusionList.member.1.PolicyArn"] = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    text = message("iam", "SimulatePrincipalPolicy", two)
+    assert "'policyExclusionList.1.member' failed to satisfy constraint" in text
+    assert "exactly one of its members set" in text
+    one = dict(base)
+    one["PolicyExclusionList.member.1.PolicyArn"] = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    decoded = decode_request("iam", "SimulatePrincipalPolicy", one)
+    assert decoded["PolicyExclusionList"] == [
+        {"PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}
+    ]
