@@ -87,6 +87,11 @@ MAX_MESSAGE_CHARS = 10240
 _KEY_ID_RE = re.compile(rf"[A-Za-z0-9._-]{{1,{KEY_ID_MAX_LENGTH}}}")
 # Tokens are base64url without padding: no '/', '+' or '=' for clients to mangle.
 _URLSAFE_TO_STD = bytes.maketrans(b"-_", b"+/")
+_B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# The low bits of the last character that carry no data, by len(text) % 4
+# (RFC 4648 §3.5: "pad bits ... MUST be set to zero by conforming encoders").
+_UNUSED_BITS_MASK = {2: 0b1111, 3: 0b11}
+_B64URL_VALUE = {c: i for i, c in enumerate(_B64URL_ALPHABET)}
 _MIN_BLOB = 2 + 1 + NONCE_LENGTH + TAG_LENGTH
 
 
@@ -321,6 +326,12 @@ def _open_blob(text: object, fmt: int, aad_label: bytes, ring: KeyRing, max_char
     # mapped to standard base64 for the (strict) C decoder.
     if "+" in text or "/" in text or "=" in text or not text.isascii():
         raise ValueError("not base64url")
+    # A decoder ignores the unused low bits of the last character, so
+    # without this check one token would have up to 16 accepted spellings;
+    # a token must be exactly the string rolegate issued.
+    mask = _UNUSED_BITS_MASK.get(len(text) % 4)
+    if mask is not None and _B64URL_VALUE.get(text[-1], 0) & mask:
+        raise ValueError("not canonical base64url")
     try:
         blob = binascii.a2b_base64(
             text.encode("ascii").translate(_URLSAFE_TO_STD) + b"=" * (-len(text) % 4),
