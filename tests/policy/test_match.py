@@ -113,11 +113,13 @@ RESOURCE_VARS = [
     ("arn:aws:s3:::b-${aws:PrincipalTag/t, 'dflt'}", {}, "arn:aws:s3:::b-dflt", True),
     ("arn:aws:s3:::b/${*}", {}, "arn:aws:s3:::b/*", True),
     ("arn:aws:s3:::b/${*}", {}, "arn:aws:s3:::b/x", False),
+    # variables only after the fifth colon (IAM User Guide, "Variables and tags"):
+    # in the account field the text is literal
     (
         "arn:aws:iam::${aws:PrincipalAccount}:user/*",
         {"aws:PrincipalAccount": "1"},
         "arn:aws:iam::1:user/u",
-        True,
+        False,
     ),
 ]
 

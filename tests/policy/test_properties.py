@@ -57,6 +57,8 @@ RESOURCE_PATTERNS = [
     f"arn:aws:ec2:*:{ACCT}:instance/*",
     "arn:aws:s3:::${aws:PrincipalTag/team, 'b'}/k",
     "arn:aws:s3:::b/${*}",
+    "arn:aws:ec2:${aws:username}:*:instance/*",
+    f"arn:aws:iam::{ACCT}:${{aws:username}}",
 ]
 PRINCIPALS = [
     USER,
@@ -66,6 +68,7 @@ PRINCIPALS = [
     f"arn:aws:iam::{OTHER}:user/v",
     "sns.amazonaws.com",
     "anonymous",
+    f"arn:aws:iam::{ACCT}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",
 ]
 PRINCIPAL_ELEMENTS = [
     "*",

@@ -25,7 +25,7 @@ from rolegate import arn as arnlib
 from rolegate.policy import match as m
 from rolegate.policy.conditions import compile_condition, split_operator
 from rolegate.policy.document import Effect, PolicyDocument, PolicyKind, Statement, parse_policy
-from rolegate.policy.variables import Var, parse_template
+from rolegate.policy.variables import Var, parse_resource_template, parse_template
 
 __all__ = [
     "Decision",
@@ -279,6 +279,7 @@ class CompiledStatement:
         "check",
         "actions",
         "not_action",
+        "not_principal_deny",
         "statement",
     )
 
@@ -311,6 +312,7 @@ class CompiledStatement:
             self.action_match = am
         self.resource_match = _compile_resources(st, variables)
         self.principal_match = _compile_principal(st)
+        self.not_principal_deny = self.deny and st.not_principal is not None
         self.conditions = tuple(
             compile_condition(
                 *split_operator(c.operator),  # type: ignore[misc]
@@ -323,7 +325,7 @@ class CompiledStatement:
         keys = [c.key for c in st.conditions]
         for c in st.conditions:
             for v in c.values:
-                for piece in parse_template(v, variables=variables):
+                for piece in parse_template(v, variables=variables and c.spec.variables):
                     if isinstance(piece, Var):
                         keys.append(piece.key)
         self.condition_keys = tuple(dict.fromkeys(keys))
@@ -378,7 +380,7 @@ def _compile_resources(
         return (lambda r, ctx: False) if negate else (lambda r, ctx: True)
     ms = []
     for p in patterns:
-        t = parse_template(p, variables=variables)
+        t = parse_resource_template(p, variables=variables)
         ms.append(m.compile_template(t, arn_mode=True))
     if len(ms) == 1 and not negate:
         return ms[0]
@@ -622,14 +624,22 @@ def _scan_resource(
     ctx: Mapping[str, Any],
     pinfo: m.PrincipalInfo,
     denies: list[MatchedStatement],
+    bounded: bool,
 ) -> tuple[list[MatchedStatement], int]:
+    """``bounded``: the caller has a permissions boundary (IAM User Guide, NotPrincipal:
+    "The NotPrincipal element with a Deny effect will always deny any IAM principal
+    that has a permissions boundary policy attached, regardless of the values
+    specified in the NotPrincipal element")."""
     allows: list[MatchedStatement] = []
     best = -1
     d, a = cp.candidates(action)
     for group, deny in ((d, True), (a, False)):
         for cs in group:
             pm = cs.principal_match
-            cls = pm(pinfo, ctx) if pm is not None else m.DIRECT
+            if bounded and cs.not_principal_deny:
+                cls: int | None = m.ACCOUNT
+            else:
+                cls = pm(pinfo, ctx) if pm is not None else m.DIRECT
             if cls is None:
                 continue
             if cs.check(resource, ctx):
@@ -682,16 +692,22 @@ def evaluate(
         _scan((ps.boundary,), action, resource, ctx, denies) if ps.boundary is not None else None
     )
     s_allows = _scan(ps.session, action, resource, ctx, denies) if ps.session is not None else None
-    scp_allows: list[list[MatchedStatement]] = [
-        _scan(lv, action, resource, ctx, denies) for lv in ps.scp_levels
-    ]
+    kind = pinfo.kind
+    # SCPs restrict the IAM principals of member accounts: neither AWS service
+    # principals nor service-linked roles ("SCPs don't affect service-linked
+    # roles", Organizations User Guide, "Service control policies").
+    scp_applies = kind != "service" and not pinfo.service_linked
+    scp_allows: list[list[MatchedStatement]] = (
+        [_scan(lv, action, resource, ctx, denies) for lv in ps.scp_levels] if scp_applies else []
+    )
     if ps.resource is not None:
-        r_allows, r_class = _scan_resource(ps.resource, action, resource, ctx, pinfo, denies)
+        r_allows, r_class = _scan_resource(
+            ps.resource, action, resource, ctx, pinfo, denies, ps.boundary is not None
+        )
     else:
         r_allows, r_class = [], -1
 
     missing = _missing_keys(ps, request) if collect_missing_keys else ()
-    kind = pinfo.kind
     callers = kind not in _NON_CALLERS
     org_ok = (all(scp_allows) if scp_allows else None) if callers else None
     b_ok = bool(b_allows) if b_allows is not None else None

@@ -250,6 +250,11 @@ class PrincipalInfo:
         self.role_arn = role_arn
         self.role_name = role_name
 
+    @property
+    def service_linked(self) -> bool:
+        """A service-linked role or its session: IAM reserves the ``/aws-service-role/`` path."""
+        return self.role_arn is not None and ":role/aws-service-role/" in self.role_arn
+
 
 def principal_info(
     principal: str, account: str | None, role_arn: str | None, ctx: Mapping[str, object]

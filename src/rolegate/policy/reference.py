@@ -122,18 +122,40 @@ def _resource_matches(
         if r == "*":
             hit = True
             continue
-        chars = _chars(r, ctx, variables)
+        chars = _resource_chars(r, ctx, variables)
         if chars is not None and _arn_like(chars, resource):
             hit = True
     return hit if st.resource is not None else not hit
 
 
-def _principal_named(st: Statement, req: Request, ctx: Mapping[str, Any]) -> int | None:
-    """How the statement's Principal names the caller: 2 directly, 1 by role, 0 by account."""
+def _resource_chars(
+    text: str, ctx: Mapping[str, Any], variables: bool
+) -> list[tuple[str, bool]] | None:
+    """Variables only after the fifth colon as written ("Variables and tags": "only
+    in the resource portion of the ARN ... after the fifth colon"); before it, literal."""
+    parts = text.split(":", 5)
+    if len(parts) < 6:
+        return _chars(text, ctx, False)
+    head = _chars(":".join(parts[:5]) + ":", ctx, False)
+    tail = _chars(parts[5], ctx, variables)
+    return None if head is None or tail is None else head + tail
+
+
+def _principal_named(
+    st: Statement, req: Request, ctx: Mapping[str, Any], bounded: bool
+) -> int | None:
+    """How the statement's Principal names the caller: 2 directly, 1 by role, 0 by account.
+
+    ``bounded``: the caller has a permissions boundary, and then a Deny with
+    NotPrincipal "will always deny" it "regardless of the values specified in the
+    NotPrincipal element" (IAM User Guide, NotPrincipal).
+    """
     p = st.principal or st.not_principal
     if p is None:
         return 2
     if st.not_principal is not None:
+        if bounded and st.effect.value == "Deny":
+            return 0
         return None if _not_principal_excludes(p, req, ctx) else 0
     return _principal_named_plain(p, req, ctx)
 
@@ -316,17 +338,39 @@ def _applies(doc: PolicyDocument, st: Statement, req: Request, ctx: Mapping[str,
     )
 
 
-def _statements(cp: CompiledPolicy, category: str, req: Request, ctx: Mapping[str, Any]):
+def _statements(
+    cp: CompiledPolicy, category: str, req: Request, ctx: Mapping[str, Any], bounded: bool
+):
     """Yield (MatchedStatement, how-named) for every statement of ``cp`` that applies."""
     doc = cp.document
     for st in doc.statements:
-        named = _principal_named(st, req, ctx) if category == "resource" else 2
+        named = _principal_named(st, req, ctx, bounded) if category == "resource" else 2
         if named is None or not _applies(doc, st, req, ctx):
             continue
         ms = MatchedStatement(
             cp.policy_id, cp.source_type, st.index, st.sid, st.effect.value, category
         )
         yield ms, named
+
+
+def _scp_applies(req: Request, ctx: Mapping[str, Any]) -> bool:
+    """SCPs restrict neither AWS service principals nor service-linked roles (whose
+    path /aws-service-role/ IAM reserves): Organizations User Guide, "Service
+    control policies": "SCPs don't affect service-linked roles"."""
+    who = req.principal
+    parts = who.split(":", 5)
+    if not (len(parts) == 6 and parts[0] == "arn" and parts[1] and parts[2]):
+        return who in ("*", "anonymous", "")  # anything else names a service
+    service, res = parts[2], parts[5]
+    role_arn = None
+    if service == "iam" and res.startswith("role/"):
+        role_arn = who
+    elif service == "sts" and res.startswith("assumed-role/"):
+        pa = ctx.get("aws:principalarn")
+        role_arn = req.principal_role_arn or (
+            pa if isinstance(pa, str) and ":role/" in pa else None
+        )
+    return not (role_arn and ":role/aws-service-role/" in role_arn)
 
 
 def reference_evaluate(
@@ -336,14 +380,15 @@ def reference_evaluate(
     ps = policy_set
 
     def scan(policies, category):
-        return [x for cp in policies for x in _statements(cp, category, request, ctx)]
+        bounded = ps.boundary is not None
+        return [x for cp in policies for x in _statements(cp, category, request, ctx, bounded)]
 
     found = {
         "identity": scan(ps.identity, "identity"),
         "boundary": scan([ps.boundary] if ps.boundary else [], "boundary"),
         "session": scan(ps.session or [], "session"),
     }
-    levels = [scan(level, "scp") for level in ps.scp_levels]
+    levels = [scan(level, "scp") for level in ps.scp_levels] if _scp_applies(request, ctx) else []
     found["resource"] = scan([ps.resource] if ps.resource else [], "resource")
     everything = [
         *found["identity"],

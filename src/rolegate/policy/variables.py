@@ -18,7 +18,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["Literal", "Var", "Template", "parse_template", "has_variables", "resolve", "var_value"]
+__all__ = [
+    "Literal",
+    "Var",
+    "Template",
+    "parse_template",
+    "parse_resource_template",
+    "resource_split",
+    "has_variables",
+    "resolve",
+    "var_value",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +101,34 @@ def parse_template(text: str, *, variables: bool = True) -> Template:
         else:
             merged.append(p)
     return tuple(merged)
+
+
+def resource_split(text: str) -> int:
+    """Where the resource part of an ARN pattern starts: after its fifth colon (len when none).
+
+    IAM User Guide, "IAM policy elements: Variables and tags": variables work in
+    the Resource element "only in the resource portion of the ARN. This portion
+    of the ARN appears after the fifth colon (:)". The colons are counted as
+    written, so one inside ``${aws:x}`` counts too: a variable that reaches
+    into the first five fields is literal text either way.
+    """
+    at = -1
+    for _ in range(5):
+        at = text.find(":", at + 1)
+        if at == -1:
+            return len(text)
+    return at + 1
+
+
+def parse_resource_template(text: str, *, variables: bool = True) -> Template:
+    """:func:`parse_template` for a Resource pattern: variables only in the resource part."""
+    cut = resource_split(text) if variables else len(text)
+    head, tail = text[:cut], parse_template(text[cut:], variables=variables)
+    if not head:
+        return tail
+    if tail and isinstance(tail[0], str):
+        return (head + tail[0], *tail[1:])
+    return (head, *tail)
 
 
 def has_variables(template: Template) -> bool:
