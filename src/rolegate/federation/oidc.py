@@ -21,6 +21,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +75,22 @@ class WebIdentityClaims:
     amr: tuple[str, ...]
 
 
+# RFC 7515 §2: base64url without padding. Checked strictly, so that one
+# signed token has one spelling: urlsafe_b64decode drops characters outside
+# the alphabet, and every decoder ignores the unused low bits of the last
+# character.
+_SEGMENT_RE = re.compile(r"[A-Za-z0-9_-]+")
+_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_UNUSED_BITS_MASK = {2: 0b1111, 3: 0b11}
+
+
+def _canonical_segment(segment: str) -> bool:
+    if len(segment) % 4 == 1 or not _SEGMENT_RE.fullmatch(segment):
+        return False
+    mask = _UNUSED_BITS_MASK.get(len(segment) % 4, 0)
+    return not _B64URL.index(segment[-1]) & mask
+
+
 def _b64url_json(segment: str) -> dict:
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
@@ -90,7 +107,7 @@ def _segments(token: str) -> list[str]:
         raise InvalidIdentityToken(MSG_INVALID)
     parts = token.split(".")
     # Exactly a JWS compact serialisation; 5 parts would be a JWE.
-    if len(parts) != 3 or not all(parts):
+    if len(parts) != 3 or not all(_canonical_segment(p) for p in parts):
         raise InvalidIdentityToken(MSG_INVALID)
     return parts
 
