@@ -1,9 +1,11 @@
 """Build CloudTrail records (reference §8) from a finished request.
 
 Pure: everything comes from the CallContext and the outcome. Secrets never
-reach a record: request parameters named in ``_SECRET_PARAMS`` are dropped,
-and ``responseElements`` come only from what a handler put in
-``ctx.audit_response`` (handlers leave secrets out), never from its result.
+reach a record: ``responseElements`` come only from what a handler put in
+``ctx.audit_response``, never from its result, and :func:`record` hides
+whatever the service model marks sensitive in the parameters and that
+response, and any echo of it in the error message or the resources
+(rolegate.audit.redact), before the record leaves the request's thread.
 
 Two steps: :func:`record` copies from the finished request what its events
 need (cheap: references and a few tuples, secrets already dropped), and
@@ -19,31 +21,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from rolegate.audit.redact import redact, scrub, scrub_resources
 from rolegate.context import CallContext
 from rolegate.requestid import new_uuid
 
 EVENT_VERSION = "1.08"
-
-# Parameters that carry secrets or one-time proofs: never recorded.
-_SECRET_PARAMS = frozenset(
-    {
-        "SAMLAssertion",
-        "WebIdentityToken",
-        "TokenCode",
-        "AuthenticationCode1",
-        "AuthenticationCode2",
-        "SecretAccessKey",
-        "Password",
-        "NewPassword",
-        "OldPassword",
-        "EncodedMessage",
-        # UploadServerCertificate's key: its handler drops it before anything
-        # else; listed here too so that no path can record it.
-        "PrivateKey",
-        # Not a request parameter today, but never to be recorded if one is.
-        "ServicePassword",
-    }
-)
 
 _READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Simulate", "Decode")
 _SOURCES = {
@@ -125,11 +107,7 @@ def request_parameters(params: Mapping[str, Any] | None) -> dict[str, Any] | Non
     if not params:
         return None
     plain = _PLAIN
-    return {
-        _key(k): v if type(v) in plain else _jsonable(v)
-        for k, v in params.items()
-        if k not in _SECRET_PARAMS
-    }
+    return {_key(k): v if type(v) in plain else _jsonable(v) for k, v in params.items()}
 
 
 class AuditRecord(NamedTuple):
@@ -181,15 +159,22 @@ def record(
     event_time: datetime,
     tls: bool = False,
 ) -> AuditRecord:
-    """The request's :class:`AuditRecord`; secret parameters are left behind here."""
+    """The request's :class:`AuditRecord`, secrets already hidden: it is
+    pickled to the audit child process as it is."""
     p = ctx.principal
     if p is None or p.kind == "anonymous":
         principal = session = None
     else:
         principal = (p.kind, p.user_id, p.arn, p.account_id, p.access_key_id, p.name)
         session = None if p.session is None else _session_facts(p.session)
-    if params and not _SECRET_PARAMS.isdisjoint(params):
-        params = {k: v for k, v in params.items() if k not in _SECRET_PARAMS}
+    # The response is redacted on failures too: its secrets, if a handler
+    # set any before failing, are still scrubbed from the error message.
+    clean = redact(ctx.service, ctx.action, params, ctx.audit_response)
+    resources = ctx.audit_resources or None
+    if clean.secrets:
+        if error:
+            error = (error[0], scrub(error[1], clean.secrets))
+        resources = scrub_resources(resources, clean.secrets)
     extra = ctx.audit_extra
     return AuditRecord(
         principal,
@@ -200,12 +185,12 @@ def record(
         ctx.source_ip,
         ctx.user_agent,
         ctx.request_id,
-        params,
+        clean.params,
         error,
         event_time.timestamp(),
         tls,
-        None if error else ctx.audit_response,
-        ctx.audit_resources or None,
+        None if error else clean.response,
+        resources,
         extra.get("federated_identity") if extra else None,
         extra.get("recipient_accounts") if extra else None,
         extra.get("recipient_account") if extra else None,

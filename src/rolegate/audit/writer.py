@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from rolegate.audit import redact
 from rolegate.audit.events import AuditRecord, expand
 
 log = logging.getLogger("rolegate.audit")
@@ -29,6 +30,9 @@ class AuditWriter:
     def __init__(
         self, store: Any, *, max_queue: int = 20000, batch: int = 500, linger: float = 0.05
     ):
+        # The redaction plans are computed from the service models now, at
+        # start-up, rather than by the first request that needs one.
+        redact.plans()
         self._store = store
         self._buf: list[Any] = []
         self._takes_records = bool(getattr(store, "takes_records", False))
