@@ -8,13 +8,12 @@ and friends must return it unchanged.
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
 from typing import Any
 
 from rolegate.errors import LimitExceeded, MalformedPolicyDocument
-from rolegate.policy import VERSION_2008, PolicyKind, parse_policy, policy_size
+from rolegate.policy import VERSION_2008, PolicyKind, jsontext, parse_policy, policy_size
 
 # Reference §4.6 / IAM quotas; sizes count characters other than whitespace.
 MANAGED_POLICY_QUOTA = 6144
@@ -33,8 +32,8 @@ def check_managed_policy(text: str) -> None:
     checked before anything else (both recorded against AWS; inline policies
     may still leave Version out)."""
     try:
-        data = json.loads(text)
-    except ValueError:
+        data = jsontext.loads(text)
+    except ValueError:  # bad or too deep: parse_policy gives AWS's syntax error
         data = None
     if isinstance(data, dict) and data.get("Version") in (None, VERSION_2008):
         raise MalformedPolicyDocument(VERSION_MSG)
@@ -52,7 +51,9 @@ def check_trust_policy(store: Any, text: str, *, update: bool = False) -> None:
     CreateRole (all recorded against AWS).
     """
     try:
-        json.loads(text)
+        jsontext.loads(text)
+    except jsontext.PolicyJsonTooDeep:
+        pass  # well-formed JSON: parse_policy refuses it with AWS's syntax error
     except ValueError:
         raise MalformedPolicyDocument("This policy contains invalid Json") from None
     document = parse_policy(text, PolicyKind.TRUST)

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from rolegate.errors import MalformedPolicyDocument
-from rolegate.policy.document import PolicyKind, parse_policy
+from rolegate.policy import jsontext
+from rolegate.policy.document import SYNTAX_MSG, PolicyKind, parse_policy
 from rolegate.policy.evaluate import (
     CompiledPolicy,
     EvaluationResult,
@@ -30,6 +31,10 @@ def _compile(doc: Any, kind: PolicyKind, policy_id: str, source_type: str) -> Co
     if isinstance(doc, str):
         text = doc
     else:
+        try:
+            jsontext.check_depth(doc)  # json.dumps recurses
+        except ValueError:
+            raise MalformedPolicyDocument(SYNTAX_MSG) from None
         text = json.dumps(doc)
     return compile_policy(parse_policy(text, kind), policy_id=policy_id, source_type=source_type)
 
@@ -38,7 +43,7 @@ def resource_policy_kind(doc: Any) -> PolicyKind:
     """TRUST when no statement names a resource, else RESOURCE."""
     if isinstance(doc, str):
         try:
-            doc = json.loads(doc)
+            doc = jsontext.loads(doc)
         except ValueError:
             return PolicyKind.RESOURCE
     if isinstance(doc, Mapping):

@@ -21,10 +21,14 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from rolegate.errors import MalformedPolicyDocument
+from rolegate.policy import jsontext
 from rolegate.policy.cases import evaluate_case
 from rolegate.policy.document import PolicyKind, parse_policy
 
 __all__ = ["register", "main", "build_parser"]
+
+# A case wraps its policies in three more levels (case, policies, list).
+_CASE_DEPTH = jsontext.MAX_DEPTH + 3
 
 
 def _read(path: str | None) -> str:
@@ -49,7 +53,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     continue
                 case_id: Any = None
                 try:
-                    case = json.loads(line)
+                    case = jsontext.loads(line, max_depth=_CASE_DEPTH)
                     case_id = case.get("id") if isinstance(case, dict) else None
                     res = _result(case)
                     out.write(json.dumps({"id": case_id, **res}) + "\n")
@@ -59,7 +63,7 @@ def _cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     out.write(json.dumps({"id": case_id, "error": msg, "line": lineno}) + "\n")
         return status
     try:
-        case = json.loads(_read(args.file))
+        case = jsontext.loads(_read(args.file), max_depth=_CASE_DEPTH)
         res = _result(case)
     except (MalformedPolicyDocument, ValueError) as e:
         err.write((e.message if isinstance(e, MalformedPolicyDocument) else str(e)) + "\n")

@@ -22,6 +22,7 @@ from typing import Any
 
 from rolegate.errors import MalformedPolicyDocument
 from rolegate.policy import conditions as cond
+from rolegate.policy import jsontext
 
 __all__ = [
     "PolicyKind",
@@ -417,8 +418,8 @@ def _load(text: str) -> Any:
             f"Policy document contains an invalid character U+{ord(bad.group()):04X} at position {bad.start()}"
         )
     try:
-        return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
-    except (_Dup, ValueError, RecursionError):
+        return jsontext.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
+    except (_Dup, ValueError):
         raise _malformed(SYNTAX_MSG) from None
 
 
@@ -549,6 +550,7 @@ def parse_policy(doc: str | bytes | Mapping[str, Any], kind: PolicyKind | str) -
         data = _load(doc)
     elif isinstance(doc, Mapping):
         try:
+            jsontext.check_depth(doc)  # before json.dumps, which recurses
             text = json.dumps(doc, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError):
             raise _malformed(SYNTAX_MSG) from None
