@@ -120,7 +120,7 @@ def test_managed_policy_on_role(iam: Iam) -> None:
         "SimulatePrincipalPolicy",
         PolicySourceArn=role_arn,
         ActionNames=["ec2:RunInstances"],
-        PolicyExclusionList=[arn],
+        PolicyExclusionList=[{"PolicyArn": arn}],
     )
     assert one(out)["EvalDecision"] == "implicitDeny"
 

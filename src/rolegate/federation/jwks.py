@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import logging
 import socket
 import ssl
@@ -27,6 +26,7 @@ import httpx
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, JWKRegistry, RSAKey
 
+from rolegate import jsonsafe
 from rolegate.errors import IDPCommunicationError, InvalidIdentityToken
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ def httpx_fetcher(
                 raise _CertificateRejected(f"GET {url}: {exc}") from exc
             raise FetchError(f"GET {url}: {type(exc).__name__}: {exc}") from exc
         try:
-            document = json.loads(bytes(body))
+            document = jsonsafe.loads(bytes(body))
         except ValueError as exc:
             raise FetchError(f"GET {url}: not JSON") from exc
         if not isinstance(document, dict):

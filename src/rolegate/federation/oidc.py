@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 import re
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
+from rolegate import jsonsafe
 from rolegate.errors import ExpiredTokenException, InvalidIdentityToken
 from rolegate.federation.jwks import JwksCache, PublicKey, is_loopback_host
 
@@ -94,7 +94,7 @@ def _canonical_segment(segment: str) -> bool:
 def _b64url_json(segment: str) -> dict:
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        value = json.loads(raw)
+        value = jsonsafe.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidIdentityToken(MSG_INVALID) from exc
     if not isinstance(value, dict):
@@ -259,7 +259,7 @@ def verify_web_identity_token(
         log.info("web identity token refused: bad signature (kid %r)", kid)
         raise InvalidIdentityToken(MSG_INVALID)
     try:
-        claims = json.loads(payload)
+        claims = jsonsafe.loads(payload)
     except ValueError as exc:
         raise InvalidIdentityToken(MSG_INVALID) from exc
     if not isinstance(claims, dict):

@@ -19,9 +19,15 @@ from rolegate import policy
 from rolegate.context import CallContext
 from rolegate.errors import InvalidInput, MalformedPolicyDocument
 from rolegate.iam import lookup
-from rolegate.iam.lookup import GROUP, KINDS, ROLE
+from rolegate.iam.lookup import GROUP, KINDS, ROLE, linked
 from rolegate.iam.paging import paginate
-from rolegate.iam.principals import PolicyDoc, managed_policy_document, policy_bundle
+from rolegate.iam.principals import (
+    GROUP_MEMBER_REL,
+    PolicyDoc,
+    managed_policy_document,
+    policy_bundle,
+)
+from rolegate.iam.simulate_exclusions import parse_exclusions
 from rolegate.policy import conditions as cond
 
 _DECISION = {"allow": "allowed", "explicitDeny": "explicitDeny", "implicitDeny": "implicitDeny"}
@@ -95,7 +101,9 @@ def statement_positions(text: str) -> list[tuple[Position, Position]]:
             i = _skip_ws(text, i)
             if text[i] == ",":
                 i += 1
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, RecursionError):
+        # Positions are presentation only: a statement too deep to scan
+        # (raw_decode recurses) reports 1/1 rather than failing the call.
         return []
     return [(_line_col(text, s), _line_col(text, e)) for s, e in spans]
 
@@ -412,12 +420,12 @@ def _source_entity(ctx: CallContext, source_arn: str) -> tuple[lookup.EntityKind
     return kind, entity
 
 
-def _group_docs(store: Any, group: Any) -> list[PolicyDoc]:
+def _group_docs(store: Any, group: Any, source: str = "group") -> list[PolicyDoc]:
     # principals.policy_bundle covers users and roles; a group's own
     # policies are gathered the same way (inline by name, managed by ARN).
     docs: list[PolicyDoc] = []
     for name, text in (group.data.get("inline_policies") or {}).items():
-        docs.append(PolicyDoc(name, "group", name, text))
+        docs.append(PolicyDoc(name, source, name, text))  # type: ignore[arg-type]
     for arn in group.data.get("attached_policies") or ():
         text = managed_policy_document(store, arn)
         if text is not None:
@@ -430,6 +438,19 @@ def _group_docs(store: Any, group: Any) -> list[PolicyDoc]:
     return docs
 
 
+def _owned_docs(ctx: CallContext, kind: str, entity: Any) -> list[tuple[PolicyDoc, str, str]]:
+    """The user's or role's policies with the entity each is attached to, in
+    policy_bundle's order: an InlinePolicyIdentifier names the entity, which
+    policy_bundle's flat list does not keep for a user's groups."""
+    owned = [(d, kind, entity.name) for d in _group_docs(ctx.store, entity, kind)]
+    if kind == "user":
+        for group in linked(
+            ctx.store, ctx.account_id, GROUP_MEMBER_REL, "group", b=entity.name_key
+        ):
+            owned.extend((d, "group", group.name) for d in _group_docs(ctx.store, group))
+    return owned
+
+
 def simulate_principal_policy(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     source_arn = params["PolicySourceArn"]
     ctx.authorize("iam:SimulatePrincipalPolicy", source_arn)
@@ -438,23 +459,25 @@ def simulate_principal_policy(ctx: CallContext, params: dict[str, Any]) -> dict[
         {"ARN": entity.arn, "accountId": ctx.account_id, "type": kind.audit_type}
     )
     sources = _Sources()
-    excluded = set(params.get("PolicyExclusionList") or ())
+    exclusions = parse_exclusions(params.get("PolicyExclusionList"))
 
-    docs: list[PolicyDoc]
+    owned: list[tuple[PolicyDoc, str, str]]  # (policy, attached to kind, attached to name)
     boundary_doc: PolicyDoc | None = None
     auto_context: dict[str, Any] = {}
     if kind is GROUP:
-        docs = _group_docs(ctx.store, entity)
+        owned = [(d, "group", entity.name) for d in _group_docs(ctx.store, entity)]
     else:
         bundle = policy_bundle(ctx.store, ctx.account_id, kind.kind, entity.name)  # type: ignore[arg-type]
         if bundle is None:
             raise kind.not_found(entity.name)
-        docs = list(bundle.identity)
-        boundary_doc = bundle.boundary
+        owned = _owned_docs(ctx, kind.kind, entity)
+        boundary_doc = None if exclusions.excludes_boundary() else bundle.boundary
         auto_context = _principal_context(kind.kind, entity, ctx.account_id, bundle.tags)
 
     identity = [
-        sources.add_doc(d, policy.PolicyKind.IDENTITY) for d in docs if d.policy_id not in excluded
+        sources.add_doc(d, policy.PolicyKind.IDENTITY)
+        for d, owner_kind, owner in owned
+        if not exclusions.excludes(d, owner_kind, owner)
     ]
     inputs, input_boundary, resource_policy = _add_inputs(sources, params)
     identity.extend(inputs)

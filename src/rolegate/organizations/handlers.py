@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
-from rolegate import ids
+from rolegate import ids, jsonsafe
 from rolegate.context import CallContext
 from rolegate.errors import AccessDenied, AwsError
 from rolegate.iam.lookup import as_datetime, rng
@@ -369,7 +369,7 @@ def _encode_token(last_id: str) -> str:
 
 def _decode_token(token: str) -> str:
     try:
-        after = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
+        after = jsonsafe.loads(base64.urlsafe_b64decode(token.encode()))["after"]
     except (ValueError, KeyError, TypeError):
         raise invalid_input("The NextToken value is not valid.") from None
     if not isinstance(after, str) or not _ACCOUNT_ID_RE.fullmatch(after):

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC
 from typing import Any, TypeVar
 
+from rolegate import jsonsafe
 from rolegate.context import CallContext
 from rolegate.errors import AwsError
 from rolegate.iam.lookup import as_datetime
@@ -183,7 +184,7 @@ def _cursor_after(op: str, params: dict[str, Any], width: int) -> Key | None:
     try:
         if not isinstance(token, str):
             raise ValueError(token)
-        doc = json.loads(base64.urlsafe_b64decode(token.encode()))
+        doc = jsonsafe.loads(base64.urlsafe_b64decode(token.encode()))
         after = doc["after"]
         if doc["op"] != op:
             raise ValueError(doc["op"])
