@@ -12,6 +12,7 @@ from rolegate.policy import (
     policy_size,
 )
 from rolegate.policy import document as d
+from rolegate.policy.elements import VENDOR_MSG
 
 from .helpers import doc, stmt
 
@@ -61,7 +62,7 @@ BAD = [
     ("no effect", doc({"Action": "*", "Resource": "*"}), SYN),
     ("no action", doc({"Effect": "Allow", "Resource": "*"}), d.NO_ACTIONS_MSG),
     ("both actions", doc(stmt(NotAction="s3:*")), SYN),
-    ("vendorless action", doc(stmt(action="GetObject")), d._VENDOR_MSG),
+    ("vendorless action", doc(stmt(action="GetObject")), VENDOR_MSG),
     (
         "two colons",
         doc(stmt(action="s3:Get:Object")),

@@ -20,9 +20,19 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from rolegate.errors import MalformedPolicyDocument
 from rolegate.policy import conditions as cond
 from rolegate.policy import jsontext
+from rolegate.policy.elements import (
+    DUP_SID_MSG,
+    LEGACY_MSG,
+    NO_ACTIONS_MSG,
+    NO_RESOURCES_MSG,
+    SID_MSG,
+    SYNTAX_MSG,
+    PolicySyntaxError,
+    action_problem,
+    resource_problem,
+)
 
 __all__ = [
     "PolicyKind",
@@ -94,42 +104,6 @@ _PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 _NO_PRINCIPAL_KINDS = frozenset(
     {PolicyKind.IDENTITY, PolicyKind.BOUNDARY, PolicyKind.SESSION, PolicyKind.SCP}
 )
-# AWS's own messages (recorded against AWS for CreatePolicy). AWS names
-# neither the statement nor the element that failed, and checks in phases:
-# syntax, legacy parsing, unique Sids, actions and resources present, then
-# the form of resources and of actions, statement by statement.
-SYNTAX_MSG = "Syntax errors in policy."
-LEGACY_MSG = "The policy failed legacy parsing"
-NO_ACTIONS_MSG = "Policy statement must contain actions."
-NO_RESOURCES_MSG = "Policy statement must contain resources."
-DUP_SID_MSG = "Statement IDs (SID) in a single policy must be unique."
-_VENDOR_MSG = "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
-_ONE_COLON_MSG = "Actions/Condition can contain only one colon."
-_VENDOR_QUALIFIED_MSG = "Resource vendor must be fully qualified and cannot contain regexes."
-_PARTITIONS = frozenset(
-    {"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
-)
-_IAM_RESOURCE_PREFIXES = (
-    "user/",
-    "federated-user/",
-    "role/",
-    "group/",
-    "instance-profile/",
-    "mfa/",
-    "server-certificate/",
-    "policy/",
-    "sms-mfa/",
-    "saml-provider/",
-    "oidc-provider/",
-    "report/",
-    "access-report/",
-)
-_IAM_PATH_MSG = (
-    'IAM resource path must either be "*", root, or start with '
-    + ", ".join(_IAM_RESOURCE_PREFIXES)
-    + "."
-)
-_VENDOR_CHARS = re.compile(r"[A-Za-z0-9*?._-]+")
 
 
 def policy_size(text: str) -> int:
@@ -137,98 +111,8 @@ def policy_size(text: str) -> int:
     return sum(1 for c in text if not c.isspace())
 
 
-def _malformed(msg: str) -> MalformedPolicyDocument:
-    return MalformedPolicyDocument(msg)
-
-
-def _split_arn(r: str) -> list[str]:
-    """``r`` split at colons outside policy variables (``${aws:username}``)."""
-    if "${" not in r:
-        return r.split(":")
-    parts, depth, cur = [], 0, []
-    i = 0
-    while i < len(r):
-        if r.startswith("${", i):
-            depth += 1
-            cur.append("${")
-            i += 2
-            continue
-        ch = r[i]
-        if ch == "}" and depth:
-            depth -= 1
-        if ch == ":" and not depth:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-        i += 1
-    parts.append("".join(cur))
-    return parts
-
-
-def _resource_problem(r: str) -> tuple[bool, str] | None:
-    """What is wrong with resource ``r``: ``(legacy, message)``, or None.
-
-    ``legacy`` problems are reported in the legacy-parsing phase, before any
-    statement lacks actions or resources; the others after.
-    """
-    if r == "*":
-        return None
-    parts = _split_arn(r)
-    if parts[0] != "arn":
-        if len(parts) == 1:
-            return False, f'Resource {r} must be in ARN format or "*".'
-        # AWS reads "x:y..." as an ARN with partition y, padded to six fields.
-        shown = ":".join(["arn", *parts[1:], *["*"] * (6 - len(parts))])
-        if parts[1] not in _PARTITIONS:
-            return False, f'Partition "{parts[1]}" is not valid for resource "{shown}".'
-        return False, f'Resource {r} must be in ARN format or "*".'
-    if len(parts) < 3:
-        return False, _VENDOR_QUALIFIED_MSG
-    partition, service = parts[1], parts[2]
-    if partition not in _PARTITIONS and not _has_wildcard(partition):
-        return False, f'Partition "{partition}" is not valid for resource "{r}".'
-    if len(parts) == 3:
-        return None  # "arn:aws:svc": AWS fills in the remaining fields
-    if not service or len(parts) < 6:
-        return True, LEGACY_MSG
-    region, account, resource = parts[3], parts[4], ":".join(parts[5:])
-    if service == "iam":
-        if region:
-            return False, f"IAM resource {r} cannot contain region information."
-        head = resource.split("/", 1)[0]
-        if not (
-            resource in ("*", "root")
-            or resource.startswith(_IAM_RESOURCE_PREFIXES)
-            or _has_wildcard(head)
-        ):
-            return False, _IAM_PATH_MSG
-    elif service == "s3":
-        if region and not account:
-            return False, f"Resource {r} can not contain region information."
-        if account and not region:
-            return True, LEGACY_MSG
-    return None
-
-
-def _has_wildcard(s: str) -> bool:
-    return "*" in s or "?" in s or "${" in s
-
-
-def _action_problem(a: str) -> str | None:
-    if a == "*":
-        return None
-    vendor, sep, name = a.partition(":")
-    if not sep or not vendor or not name:
-        return _VENDOR_MSG
-    if ":" in name:
-        return _ONE_COLON_MSG
-    if not _VENDOR_CHARS.fullmatch(vendor):
-        return f"Vendor {vendor} is not valid"
-    return None
-
-
-# --- data -------------------------------------------------------------------
+def _malformed(msg: str, path: str | None = None) -> PolicySyntaxError:
+    return PolicySyntaxError(msg, path=path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,11 +189,11 @@ class Statement:
         if self.resource is not None and self.not_resource is not None:
             raise _malformed(SYNTAX_MSG)
         for r in self.resource or self.not_resource or ():
-            problem = _resource_problem(r)
+            problem = resource_problem(r)
             if problem:
                 raise _malformed(problem[1])
         for a in actions:
-            message = _action_problem(a)
+            message = action_problem(a)
             if message:
                 raise _malformed(message)
         if self.principal is not None and self.not_principal is not None:
@@ -386,7 +270,7 @@ def _check_statement_for_kind(st: Statement, kind: PolicyKind) -> None:
     if kind is not PolicyKind.TRUST and not (st.resource or st.not_resource):
         raise _malformed(NO_RESOURCES_MSG)
     if st.sid is not None and kind is not PolicyKind.RESOURCE and not _SID.fullmatch(st.sid):
-        raise _malformed("Statement IDs (SID) must be alpha-numeric.")
+        raise _malformed(SID_MSG)
 
 
 # --- parsing ----------------------------------------------------------------
@@ -523,7 +407,7 @@ def _legacy(d: _Draft, variables: bool) -> None:
     if d.effect not in ("Allow", "Deny"):
         raise _malformed(LEGACY_MSG)
     for r in d.elements.get("resource") or d.elements.get("not_resource") or ():
-        problem = _resource_problem(r)
+        problem = resource_problem(r)
         if problem and problem[0]:
             raise _malformed(LEGACY_MSG)
     for c in d.conditions:
