@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
+
+from rolegate.http_protocol import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT
 
 
 def _store_args(p: argparse.ArgumentParser) -> None:
@@ -24,10 +27,95 @@ def _open_store(args: argparse.Namespace) -> Any:
     return Store.open(data_dir=args.data_dir, database_url=args.database_url)
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number: {text!r}")
+    return int(text)
+
+
+def _default_max_connections() -> int:
+    """Connections a worker serves at once before answering 503: 1024, or
+    fewer when the open-files limit would run out first (the store, the
+    audit and the listening socket need descriptors too)."""
+    try:
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (OSError, ValueError):
+        return 1024
+    if soft == resource.RLIM_INFINITY:
+        return 1024
+    return max(16, min(1024, soft - 128))
+
+
+def _env_or(name: str, parse: Any, default: Any) -> Any:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return parse(text)
+    except argparse.ArgumentTypeError as e:
+        raise SystemExit(f"rolegate: {name}: {e}") from None
+
+
+def _limit_args(p: argparse.ArgumentParser) -> None:
+    # Slow clients (rolegate.http_protocol): deadlines for a request's
+    # headers and body, the idle time of a kept-alive connection, and how
+    # many connections a worker holds.
+    p.add_argument(
+        "--header-timeout",
+        type=_positive,
+        help="seconds for a request's line and headers to arrive (ROLEGATE_HEADER_TIMEOUT)",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=_positive,
+        help="seconds for a request's body to arrive after its headers (ROLEGATE_BODY_TIMEOUT)",
+    )
+    p.add_argument(
+        "--keepalive-timeout",
+        type=_positive,
+        help="seconds an idle kept-alive connection stays open (ROLEGATE_KEEPALIVE_TIMEOUT)",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=_count,
+        help="connections per worker before requests get 503 (ROLEGATE_MAX_CONNECTIONS)",
+    )
+    p.add_argument(
+        "--backlog",
+        type=_count,
+        help="connections the kernel queues before they are accepted (ROLEGATE_BACKLOG)",
+    )
+
+
+def _resolve_limits(args: argparse.Namespace) -> None:
+    """Flags first, then ROLEGATE_* (checked only by the commands that serve)."""
+    for attr, env, parse, default in (
+        ("header_timeout", "ROLEGATE_HEADER_TIMEOUT", _positive, DEFAULT_HEADER_TIMEOUT),
+        ("body_timeout", "ROLEGATE_BODY_TIMEOUT", _positive, DEFAULT_BODY_TIMEOUT),
+        ("keepalive_timeout", "ROLEGATE_KEEPALIVE_TIMEOUT", _positive, 30.0),
+        ("max_connections", "ROLEGATE_MAX_CONNECTIONS", _count, None),
+        ("backlog", "ROLEGATE_BACKLOG", _count, 1024),
+    ):
+        if getattr(args, attr, None) is None:
+            setattr(args, attr, _env_or(env, parse, default))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from rolegate.appstate import Settings
+
+    _resolve_limits(args)
 
     settings = Settings(
         host=args.host,
@@ -59,6 +147,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ROLEGATE_DATABASE_URL=settings.database_url or "",
         ROLEGATE_TLS_CERT=settings.tls_cert or "",
         ROLEGATE_TLS_KEY=settings.tls_key or "",
+        # Read by rolegate.http_protocol, in every worker.
+        ROLEGATE_HEADER_TIMEOUT=str(args.header_timeout),
+        ROLEGATE_BODY_TIMEOUT=str(args.body_timeout),
     )
     kwargs: dict[str, Any] = dict(
         host=settings.host,
@@ -75,8 +166,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # (rolegate.http_protocol).
         http="rolegate.http_protocol:DeferredFlushProtocol",
         loop="uvloop",
-        timeout_keep_alive=30,
+        timeout_keep_alive=args.keepalive_timeout,
         timeout_graceful_shutdown=10,
+        limit_concurrency=args.max_connections or _default_max_connections(),
+        backlog=args.backlog,
     )
     if args.tls_cert:
         kwargs.update(ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key)
@@ -116,6 +209,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
 
 def cmd_run_local(args: argparse.Namespace) -> int:
     """`make run`: bootstrap once, print how to point the AWS CLI here, serve."""
+    _resolve_limits(args)
     from rolegate.bootstrap import bootstrap
 
     store = _open_store(args)
@@ -255,12 +349,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tls-cert")
     s.add_argument("--tls-key")
     s.add_argument("--workers", type=int, default=1)
+    _limit_args(s)
     s.set_defaults(func=cmd_serve)
 
     r = sub.add_parser("run-local", help="bootstrap, print AWS CLI settings and serve (make run)")
     r.add_argument("--host", default="127.0.0.1")
     r.add_argument("--port", type=int, default=8080)
     _store_args(r)
+    _limit_args(r)
     r.set_defaults(func=cmd_run_local)
 
     b = sub.add_parser("bootstrap", help="create the first account and its admin (idempotent)")
