@@ -429,8 +429,10 @@ class RolegateApp:
             service=auth.service,
             key_cache=state.extra.setdefault("sigv4_cache", sigv4.SigningKeyCache()),
         )
-        user = state.store.get(rec.account_id, "user", rec.user_name)
-        if user is None:
+        # The key's owner by unique id, never by name: a key of a deleted
+        # user must not sign for a later user of the same name.
+        user = state.store.get_by_id(rec.user_id)
+        if user is None or user.kind != "user" or user.account_id != rec.account_id:
             raise InvalidClientTokenId(_INVALID_TOKEN)
         try:
             state.store.note_key_used(akid, now, auth.service, auth.region)
