@@ -17,6 +17,8 @@ from typing import Any
 from rolegate import policy
 from rolegate.context import CallContext, Principal
 from rolegate.errors import AccessDenied
+from rolegate.iam.lookup import AWS_MANAGED_ACCOUNT
+from rolegate.iam.principals import bundle_of, managed_policy_document, principal_entity
 
 _PRINCIPAL_TYPE = {
     "root": "Account",
@@ -94,7 +96,7 @@ def principal_tags(ctx: CallContext) -> dict[str, str]:
     if s is not None and p.kind in ("assumed-role", "federated-user"):
         return dict(s.tags)
     if p.kind == "user":
-        compiled = _bundle(ctx, "user", p.name)
+        compiled = _bundle(ctx, "user", p.user_id)
         return dict(compiled.bundle.tags) if compiled else {}
     return {}
 
@@ -108,29 +110,51 @@ class _Compiled:
     boundary: Any
 
 
-def _bundle(ctx: CallContext, kind: str, name: str | None) -> _Compiled | None:
+def _acting_identity(p: Principal) -> tuple[str, str] | None:
+    """(kind, unique id) of the IAM user or role whose policies the caller
+    acts with, or None when there is none (root, root's federated users).
+
+    Ids, not names (reference §3.1): a role's sessions carry its ``AROA`` id,
+    a user's keys and GetSessionToken credentials its ``AIDA`` id, and a
+    federated user the id of the user that called GetFederationToken
+    (``issuer.principalId``, sealed in the token).
+    """
+    s = p.session
+    if p.kind == "assumed-role":
+        role_id = getattr(s, "role_id", None)
+        return ("role", role_id) if role_id else None
+    if p.kind == "federated-user":
+        if s is None or not s.user_name:
+            return None
+        issuer = s.issuer if isinstance(s.issuer, Mapping) else {}
+        # A token without the issuing user's id cannot prove it is that user's.
+        return ("user", str(issuer.get("principalId") or ""))
+    if p.kind == "user":
+        return ("user", p.user_id)
+    return None
+
+
+def _bundle(ctx: CallContext, kind: str, entity_id: str | None) -> _Compiled | None:
     """The compiled policies of the caller's user or role, or None if it is gone.
 
     Kept on the store's cache view of the account (``Store.derived``) until
     the account, or the AWS managed policies, change: gathering and
     compiling them cost AssumeRole about a tenth of its time per request.
     """
-    from rolegate.iam.lookup import AWS_MANAGED_ACCOUNT
-    from rolegate.iam.principals import policy_bundle
-
-    if name is None:
+    if not entity_id:
         return None
     cache = ctx.memo.setdefault("bundles", {})
-    key = (kind, name)
+    key = (kind, entity_id)
     if key in cache:
         return cache[key]  # type: ignore[no-any-return]
     store = ctx.store
     account = ctx.principal.account_id  # type: ignore[union-attr]
 
     def build() -> _Compiled | None:
-        bundle = policy_bundle(store, account, kind, name)  # type: ignore[arg-type]
-        if bundle is None:
+        entity = principal_entity(store, account, kind, entity_id)
+        if entity is None:
             return None
+        bundle = bundle_of(store, entity)
         return _Compiled(
             bundle,
             tuple(_compile(d, policy.PolicyKind.IDENTITY) for d in bundle.identity),
@@ -141,7 +165,9 @@ def _bundle(ctx: CallContext, kind: str, name: str | None) -> _Compiled | None:
 
     derived = getattr(store, "derived", None)
     out = (
-        derived(account, ("principal-policies", kind, name), build, also=(AWS_MANAGED_ACCOUNT,))
+        derived(
+            account, ("principal-policies", kind, entity_id), build, also=(AWS_MANAGED_ACCOUNT,)
+        )
         if derived is not None
         else build()
     )
@@ -149,13 +175,25 @@ def _bundle(ctx: CallContext, kind: str, name: str | None) -> _Compiled | None:
     return out
 
 
+def principal_gone(ctx: CallContext) -> bool:
+    """Whether the caller speaks for a user or role that no longer exists.
+
+    A session or key outlives nothing: once its entity is deleted (even if
+    another took over the name) every call it makes is refused, as AWS
+    refuses a deleted role's sessions for want of the role's policies.
+    """
+    p = ctx.principal
+    if p is None:
+        return False
+    who = _acting_identity(p)
+    return who is not None and _bundle(ctx, *who) is None
+
+
 def _compile(doc: Any, kind: Any) -> Any:
     return policy.compile_cached(doc.document, kind, doc.policy_id, doc.source_type)
 
 
 def _session_policies(ctx: CallContext, s: Any) -> tuple[Any, ...] | None:
-    from rolegate.iam.principals import managed_policy_document
-
     out = []
     if s.session_policy:
         out.append(
@@ -178,6 +216,10 @@ _DENY_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*",
 _ROOT_TASK_PREFIX = "arn:aws:iam::aws:policy/root-task/"
 
 
+def _deny_all() -> Any:
+    return policy.compile_cached(_DENY_ALL, policy.PolicyKind.SESSION, "deny-all", "session")
+
+
 def _root_task_policies(ctx: CallContext, s: Any) -> tuple[Any, ...]:
     """The session policies of an AssumeRoot session: its one task policy.
 
@@ -188,14 +230,12 @@ def _root_task_policies(ctx: CallContext, s: Any) -> tuple[Any, ...]:
     fails closed: a Deny of everything, since an empty session set would
     leave the root's full powers.
     """
-    from rolegate.iam.principals import managed_policy_document
-
     arns = tuple(s.policy_arns)
     text = None
     if len(arns) == 1 and arns[0].startswith(_ROOT_TASK_PREFIX):
         text = managed_policy_document(ctx.store, arns[0])
     if text is None:
-        return (policy.compile_cached(_DENY_ALL, policy.PolicyKind.SESSION, "deny-all", "session"),)
+        return (_deny_all(),)
     return (policy.compile_cached(text, policy.PolicyKind.SESSION, arns[0], "session"),)
 
 
@@ -212,12 +252,14 @@ def caller_policy_set(ctx: CallContext) -> Any:
         session = _root_task_policies(ctx, p.session)
     elif p is not None and p.kind in ("user", "assumed-role", "federated-user"):
         s = p.session
-        if p.kind == "assumed-role":
-            compiled = _bundle(ctx, "role", s.role_name if s else None)
-        elif p.kind == "federated-user":
-            compiled = _bundle(ctx, "user", s.user_name if s else None)
-        else:
-            compiled = _bundle(ctx, "user", p.name)
+        who = _acting_identity(p)
+        compiled = None if who is None else _bundle(ctx, *who)
+        if who is not None and compiled is None:
+            # The entity is gone: nothing may allow (a Deny of everything,
+            # so no resource or trust policy naming the caller admits it).
+            ps = policy.PolicySet(identity=(), boundary=None, session=(_deny_all(),))
+            ctx.memo["policy_set"] = ps
+            return ps
         if compiled is not None:
             identity = compiled.identity
             boundary = compiled.boundary
@@ -276,6 +318,13 @@ def authorize(
     p = ctx.principal
     if p is None:
         raise AccessDenied(f"Not authorized to perform: {action}")
+    if principal_gone(ctx):
+        # Worded as for a caller no policy allows: its policies went with it.
+        ctx.audit_extra["denied"] = True
+        raise AccessDenied(
+            f"User: {p.arn} is not authorized to perform: {action} on resource: {resource} "
+            f"because no identity-based policy allows the {action} action"
+        )
     if p.kind == "root" and p.session is None and (resource_account in (None, p.account_id)):
         # The account root may do anything in its own account (SCPs aside).
         # Not a root *session* (GetSessionToken as root, AssumeRoot): its

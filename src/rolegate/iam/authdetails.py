@@ -25,6 +25,7 @@ from rolegate.iam.lookup import (
 from rolegate.iam.paging import paginate
 from rolegate.iam.policies import Usage, update_date, usage, version_output
 from rolegate.iam.principals import GROUP_MEMBER_REL
+from rolegate.iam.trust_binding import displayed_document
 
 ALL_FILTERS = ("User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
 
@@ -99,7 +100,7 @@ def _role_detail(store: Any, account_id: str, role: Any) -> dict[str, Any]:
         "RoleId": role.entity_id,
         "Arn": role.arn,
         "CreateDate": _create_date(role),
-        "AssumeRolePolicyDocument": d.get("assume_role_policy"),
+        "AssumeRolePolicyDocument": displayed_document(store, d),
         "InstanceProfileList": profiles_for_role(store, account_id, role),
         "RolePolicyList": _inline(role),
         "AttachedManagedPolicies": _attached(role),

@@ -57,7 +57,7 @@ def profile_output(store: Any, profile: Any, *, tags: str = "always") -> dict[st
         "Arn": profile.arn,
         "CreateDate": lookup.as_datetime(profile.created_at),
         "Roles": [
-            _embedded(r)
+            _embedded(store, r)
             for r in lookup.linked(
                 store, profile.account_id, INSTANCE_PROFILE_ROLE_REL, "role", a=profile.name_key
             )
@@ -69,8 +69,8 @@ def profile_output(store: Any, profile: Any, *, tags: str = "always") -> dict[st
     return out
 
 
-def _embedded(role: Any) -> dict[str, Any]:
-    full = role_output(role, full=False)
+def _embedded(store: Any, role: Any) -> dict[str, Any]:
+    full = role_output(role, full=False, store=store)
     return {k: full[k] for k in EMBEDDED_ROLE_MEMBERS}
 
 

@@ -108,6 +108,24 @@ def policy_bundle(
     entity = store.get(account_id, kind, name)
     if entity is None:
         return None
+    return bundle_of(store, entity)
+
+
+def principal_entity(store: Any, account_id: str, kind: str, entity_id: str) -> Any:
+    """The user or role with this unique id in this account, or None.
+
+    Callers are bound to ids, not names: a session or key of a deleted
+    entity must not find a later entity that took over its name.
+    """
+    entity = store.get_by_id(entity_id)
+    if entity is None or entity.kind != kind or entity.account_id != account_id:
+        return None
+    return entity
+
+
+def bundle_of(store: Any, entity: Any) -> PolicyBundle:
+    """``policy_bundle`` of an entity already found."""
+    account_id, kind = entity.account_id, entity.kind
     identity: list[PolicyDoc] = []
     _entity_policies(store, entity, kind, identity)
     if kind == "user":

@@ -8,7 +8,7 @@ from typing import Any
 
 from rolegate.context import CallContext
 from rolegate.errors import DeleteConflict, UnmodifiableEntity, ValidationError
-from rolegate.iam import lookup
+from rolegate.iam import lookup, trust_binding
 from rolegate.iam.documents import check_trust_policy
 from rolegate.iam.lookup import BOUNDARY_TYPE, ROLE
 from rolegate.iam.paging import paginate
@@ -86,7 +86,10 @@ EMBEDDED_ROLE_MEMBERS = (
 
 
 def role_output(entity: Any, *, full: bool = True, store: Any = None) -> dict[str, Any]:
-    """The ``Role`` shape. ListRoles leaves out boundary, tags and last use (as AWS does)."""
+    """The ``Role`` shape. ListRoles leaves out boundary, tags and last use (as AWS does).
+
+    With ``store``, the trust policy shows its principals as IAM does (bound
+    to unique ids: trust_binding); without, the text as stored."""
     data = entity.data
     out: dict[str, Any] = {
         "Path": entity.path,
@@ -94,7 +97,7 @@ def role_output(entity: Any, *, full: bool = True, store: Any = None) -> dict[st
         "RoleId": entity.entity_id,
         "Arn": entity.arn,
         "CreateDate": lookup.as_datetime(entity.created_at),
-        "AssumeRolePolicyDocument": data.get("assume_role_policy"),
+        "AssumeRolePolicyDocument": trust_binding.displayed_document(store, data),
         "MaxSessionDuration": data.get("max_session_duration") or DEFAULT_MAX_SESSION,
     }
     if data.get("description") is not None:
@@ -119,6 +122,22 @@ def create_role(ctx: CallContext, params: dict) -> dict:
     tags = clean_tags(params.get("Tags"))
     boundary = params.get("PermissionsBoundary")
     max_session = _check_max_session(params.get("MaxSessionDuration"))
+    data: dict[str, Any] = {
+        "assume_role_policy": document,
+        "description": params.get("Description"),
+        "max_session_duration": max_session,
+        "tags": tags,
+        "permissions_boundary": boundary or None,
+        "inline_policies": {},
+        "attached_policies": [],
+        "last_used": None,
+    }
+
+    def check_and_bind() -> None:
+        # Bound only once checked: the checks answer a bad document in AWS's words.
+        check_trust_policy(ctx.store, document)
+        data.update(trust_binding.bind(ctx.store, document))
+
     entity = lookup.create_entity(
         ctx,
         ROLE,
@@ -126,17 +145,8 @@ def create_role(ctx: CallContext, params: dict) -> dict:
         path=path,
         tags=tags,
         boundary=boundary,
-        before_insert=lambda: check_trust_policy(ctx.store, document),
-        data={
-            "assume_role_policy": document,
-            "description": params.get("Description"),
-            "max_session_duration": max_session,
-            "tags": tags,
-            "permissions_boundary": boundary or None,
-            "inline_policies": {},
-            "attached_policies": [],
-            "last_used": None,
-        },
+        before_insert=check_and_bind,
+        data=data,
     )
     out = role_output(entity)
     # CreateRole's answer has no last-use facts, no MaxSessionDuration and no
@@ -158,7 +168,7 @@ def list_roles(ctx: CallContext, params: dict) -> dict:
     lookup.authorize(ctx, "ListRoles", f"arn:aws:iam::{account}:role{prefix}", None)
     roles = ctx.store.list(account, "role", path_prefix=prefix)
     page, extra = paginate(roles, params, key=lambda e: e.name_key)
-    return {"Roles": [role_output(e, full=False) for e in page], **extra}
+    return {"Roles": [role_output(e, full=False, store=ctx.store) for e in page], **extra}
 
 
 def delete_role(ctx: CallContext, params: dict) -> None:
@@ -215,7 +225,8 @@ def update_assume_role_policy(ctx: CallContext, params: dict) -> None:
     document = params["PolicyDocument"]
     _protect(lookup.authorize_entity(ctx, ROLE, "UpdateAssumeRolePolicy", name))
     check_trust_policy(ctx.store, document, update=True)
-    _update(ctx, name, {"assume_role_policy": document})
+    binding = trust_binding.bind(ctx.store, document)
+    _update(ctx, name, {"assume_role_policy": document, **binding})
     return None
 
 

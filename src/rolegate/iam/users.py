@@ -140,7 +140,7 @@ def update_user(ctx: CallContext, params: dict) -> None:
     AWS requires permission on both the source and the target name. Access
     keys follow the rename in the store; group memberships (links keyed by
     name) and assigned MFA devices are carried over here. Trust policies
-    keep naming the old ARN (rolegate stores principal ARNs as text, not ids).
+    follow the user: they are bound to its unique id (iam/trust_binding.py).
     """
     account = ctx.account_id
     name = params["UserName"]

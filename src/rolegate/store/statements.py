@@ -107,6 +107,9 @@ UPD_KEY_STATUS = (
     update(t.access_keys).where(_k.akid == bindparam("w_akid")).values(status=bindparam("v_status"))
 )
 DEL_KEY = delete(t.access_keys).where(_k.akid == bindparam("akid"))
+DEL_KEYS_OF_USER = delete(t.access_keys).where(
+    _k.account_id == bindparam("account_id"), _k.user_id == bindparam("user_id")
+)
 SEL_ACCOUNT = select(t.accounts).where(t.accounts.c.account_id == bindparam("account_id"))
 SEL_KEY = select(t.access_keys).where(_k.akid == bindparam("akid"))
 SEL_GEN = select(t.generations.c.gen).where(t.generations.c.account_id == bindparam("account_id"))

@@ -418,7 +418,15 @@ class Transaction:
         if result.rowcount != 1:
             raise ConcurrentModification(f"The {kind} {name} was modified concurrently. Try again.")
         self._x(q.DEL_ENTITY_USAGE, {"entity_id": row.entity_id})
-        self._touch(account_id).entity(kind, params["name_key"], row.entity_id)
+        touched = self._touch(account_id)
+        touched.entity(kind, params["name_key"], row.entity_id)
+        if kind == "user":
+            # Keys belong to the user's unique id: none may outlive it and
+            # sign for a later user of the same name (DeleteUser refuses a
+            # user with keys; this is the store's own guarantee).
+            gone = {"account_id": account_id, "user_id": row.entity_id}
+            if self._x(q.DEL_KEYS_OF_USER, gone).rowcount:
+                touched.all_keys = True
         return True
 
     def list(self, account_id: str, kind: str, *, path_prefix: str = "/") -> builtins.list[Entity]:

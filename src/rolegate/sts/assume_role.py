@@ -32,6 +32,7 @@ from rolegate.errors import (
     ValidationError,
 )
 from rolegate.iam.lookup import as_datetime
+from rolegate.iam.trust_binding import effective_document
 from rolegate.sts import authz_message, durations, mfa_check, session_policies, session_tags
 from rolegate.sts.role_session import issue_role_session
 from rolegate.sts.validation import (
@@ -170,8 +171,10 @@ class TrustCheck:
 
     @classmethod
     def for_role(cls, ctx: CallContext, role: Any, context: dict[str, Any]) -> TrustCheck:
+        # Principals bound to unique ids when the policy was saved: the
+        # caller matches by its aws:userid, not by a name that may be reused.
         trust = policy.compile_cached(
-            role.data.get("assume_role_policy") or "", policy.PolicyKind.TRUST, role.arn, "resource"
+            effective_document(role.data), policy.PolicyKind.TRUST, role.arn, "resource"
         )
         return cls(ctx, role.arn, trust, context)
 
@@ -252,6 +255,10 @@ def assume_role(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     if p.kind == "federated-user":
         # GetFederationToken sessions may call no STS API but GetCallerIdentity.
         raise deny(not_authorized(p.arn, ACTION, role_arn), "federated user")
+    if authz.principal_gone(ctx):
+        # A session or key of a deleted user or role: refused before MFA
+        # codes are claimed or a trust policy is read.
+        raise deny(not_authorized(p.arn, ACTION, role_arn), "caller deleted")
 
     role = find_role(ctx.store, role_arn)
     if role is None:
