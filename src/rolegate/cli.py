@@ -9,6 +9,7 @@ import resource
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from rolegate.http_protocol import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT
@@ -108,6 +109,69 @@ def _resolve_limits(args: argparse.Namespace) -> None:
     ):
         if getattr(args, attr, None) is None:
             setattr(args, attr, _env_or(env, parse, default))
+
+
+class MissingState(Exception):
+    """What a command that must not create state found missing (its message)."""
+
+
+def _check_existing_store(args: argparse.Namespace) -> None:
+    """Refuse, naming what is missing, unless the store and its master key
+    exist: opening would otherwise create an empty database (SQLite's file
+    on connect, PostgreSQL's tables by migrating) or a new ``master.key``
+    that does not match the server's."""
+    from rolegate.store import engine, migrate
+    from rolegate.store.crypto import MASTER_KEY_ENV, MASTER_KEY_FILE
+
+    data_dir = Path(args.data_dir).resolve() if args.data_dir else None
+    url = engine.resolve_url(data_dir, args.database_url)
+    if url.get_backend_name() == "sqlite":
+        db = Path(url.database or "").resolve()
+        if not url.database or url.database == ":memory:" or not db.is_file():
+            raise MissingState(
+                f"no store at {db}: start one with `rolegate serve` (or `make run`, or "
+                "`rolegate bootstrap`) for this data dir, or pass the server's "
+                "--data-dir / --database-url"
+            )
+    else:
+        eng = engine.create_postgres_engine(url, schema=None)
+        try:
+            with eng.connect() as conn:
+                revision = migrate.current_revision(conn)
+        except Exception as e:  # unreachable, refused, no such database: say so
+            where = url.render_as_string(hide_password=True)
+            raise MissingState(f"cannot read {where}: {type(e).__name__}") from None
+        finally:
+            eng.dispose()
+        if revision is None:
+            where = url.render_as_string(hide_password=True)
+            raise MissingState(
+                f"no rolegate store in {where} (no tables yet): start `rolegate serve` "
+                "or run `rolegate bootstrap` with this --database-url first"
+            )
+    if not os.environ.get(MASTER_KEY_ENV):
+        key_file = data_dir / MASTER_KEY_FILE if data_dir else None
+        if key_file is None or not key_file.is_file():
+            looked = f"and {key_file} does not exist" if key_file else "and no --data-dir is given"
+            raise MissingState(
+                f"the master key is missing: {MASTER_KEY_ENV} is not set {looked}. "
+                f"Use the server's key: set {MASTER_KEY_ENV} as the server has it, or pass "
+                f"the --data-dir holding its {MASTER_KEY_FILE}"
+            )
+
+
+def _open_existing_store(args: argparse.Namespace) -> Any:
+    """The server's store, for commands that must never create one."""
+    from rolegate.store import MasterKeyError, Store
+
+    _check_existing_store(args)
+    try:
+        return Store.open(data_dir=args.data_dir, database_url=args.database_url)
+    except MasterKeyError as e:
+        raise MissingState(
+            f"master key rejected: {e}. Use the key the server uses "
+            "(ROLEGATE_MASTER_KEY, or master.key in its data dir)"
+        ) from None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -237,7 +301,7 @@ def cmd_run_local(args: argparse.Namespace) -> int:
 def cmd_keys(args: argparse.Namespace) -> int:
     import secrets
 
-    store = _open_store(args)
+    store = _open_existing_store(args)
     try:
         if args.keys_cmd == "rotate":
             key_id = "k" + secrets.token_hex(4)
@@ -286,7 +350,7 @@ def _format_event(ev: dict[str, Any]) -> str:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    store = _open_store(args)
+    store = _open_existing_store(args)
     try:
         if args.audit_cmd == "tail":
             rows = store.query_events()
@@ -324,7 +388,7 @@ def cmd_roles(args: argparse.Namespace) -> int:
     from rolegate.errors import AwsError
     from rolegate.sts.revoke import revoke_older_sessions
 
-    store = _open_store(args)
+    store = _open_existing_store(args)
     try:
         revoke_older_sessions(store, args.account, args.role, datetime.now(UTC))
         print(f"revoked sessions of role {args.role} in {args.account} issued before now")
@@ -415,6 +479,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except MissingState as e:
+        print(f"rolegate: {e}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # `rolegate ... | head`: the reader left, not an error of ours
         sys.stderr.close()
         return 0
