@@ -22,7 +22,7 @@ def test_lifecycle(iam):
         "AWSServiceRoleForAutoScaling"
     )
     assert json.loads(role["AssumeRolePolicyDocument"])["Statement"][0]["Principal"] == {
-        "Service": ["autoscaling.amazonaws.com"]
+        "Service": "autoscaling.amazonaws.com"
     }
     assert iam.auth.calls[-1][0] == "iam:CreateServiceLinkedRole"
     assert iam.auth.calls[-1][2] == {"iam:AWSServiceName": "autoscaling.amazonaws.com"}
@@ -36,8 +36,8 @@ def test_lifecycle(iam):
         "CreateServiceLinkedRole", AWSServiceName="autoscaling.amazonaws.com", CustomSuffix="x1"
     )["Role"]
     assert custom["RoleName"] == "AWSServiceRoleForAutoScaling_x1"
-    unknown = iam("CreateServiceLinkedRole", AWSServiceName="my-svc.amazonaws.com")["Role"]
-    assert unknown["RoleName"] == "AWSServiceRoleForMySvc"
+    ecs = iam("CreateServiceLinkedRole", AWSServiceName="ecs.amazonaws.com")["Role"]
+    assert ecs["RoleName"] == "AWSServiceRoleForECS"
 
     name = "AWSServiceRoleForAutoScaling"
     with pytest.raises(UnmodifiableEntity) as e:
@@ -53,7 +53,7 @@ def test_lifecycle(iam):
     assert iam("GetServiceLinkedRoleDeletionStatus", DeletionTaskId=task) == {"Status": "SUCCEEDED"}
     assert [r["RoleName"] for r in iam("ListRoles")["Roles"]] == [
         "AWSServiceRoleForAutoScaling_x1",
-        "AWSServiceRoleForMySvc",
+        "AWSServiceRoleForECS",
     ]
     iam("CreateRole", RoleName="plain", AssumeRolePolicyDocument=trust())
     with pytest.raises(InvalidInput):
