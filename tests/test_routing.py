@@ -167,3 +167,56 @@ def test_unsigned_requests_are_not_steered_by_headers(rg: InProcess) -> None:
     )
     assert r.status == 400 and "<Code>InvalidIdentityToken</Code>" in r.text, r.text
     assert no_organization(rg)
+
+
+# -- Version -------------------------------------------------------------------
+
+
+def test_unknown_version_runs_nothing(rg: InProcess) -> None:
+    headers, body = sign(
+        rg, "iam", b"Action=CreateUser&Version=1999-01-01&UserName=ghost", {"Content-Type": FORM}
+    )
+    r = rg.request("POST", ENDPOINT + "/", headers, body)
+    assert r.status == 400, r.text
+    assert "<Code>InvalidAction</Code>" in r.text
+    assert "Could not find operation CreateUser for version 1999-01-01" in r.text
+    # STS's version on an IAM-scoped request is just as unknown to IAM.
+    headers, body = sign(
+        rg, "iam", b"Action=CreateUser&Version=2011-06-15&UserName=ghost", {"Content-Type": FORM}
+    )
+    r = rg.request("POST", ENDPOINT + "/", headers, body)
+    assert "Could not find operation CreateUser for version 2011-06-15" in r.text
+    with pytest.raises(ClientError) as e:
+        rg.client("iam").get_user(UserName="ghost")
+    assert e.value.response["Error"]["Code"] == "NoSuchEntity"
+
+
+def test_missing_version(rg: InProcess) -> None:
+    headers, body = sign(rg, "iam", b"Action=CreateUser&UserName=ghost", {"Content-Type": FORM})
+    r = rg.request("POST", ENDPOINT + "/", headers, body)
+    assert r.status == 400, r.text
+    assert "Could not find operation CreateUser for version NO_VERSION_SPECIFIED" in r.text
+    headers, body = sign(rg, "sts", b"Action=GetCallerIdentity", {"Content-Type": FORM})
+    r = rg.request("POST", ENDPOINT + "/", headers, body)
+    assert r.status == 400 and "<Code>InvalidAction</Code>" in r.text, r.text
+    with pytest.raises(ClientError):
+        rg.client("iam").get_user(UserName="ghost")
+
+
+def test_unsigned_federation_with_a_wrong_version(rg: InProcess) -> None:
+    r = rg.request(
+        "POST",
+        ENDPOINT + "/",
+        {"Content-Type": FORM},
+        b"Action=AssumeRoleWithWebIdentity&Version=2010-05-08"
+        b"&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fnone"
+        b"&RoleSessionName=ss&WebIdentityToken=abcdefghijklmnopqrstuvwxyz",
+    )
+    assert r.status == 400, r.text
+    assert "Could not find operation AssumeRoleWithWebIdentity for version 2010-05-08" in r.text
+
+
+def test_the_right_versions_still_work(rg: InProcess) -> None:
+    assert rg.client("sts").get_caller_identity()["Account"] == "123456789012"
+    rg.client("iam").create_user(UserName="real")
+    assert rg.client("organizations").create_organization()["Organization"]["Id"]

@@ -97,12 +97,15 @@ def read(req: HttpRequest, auth: SigV4Auth | None, service: str, method: str, bo
 def check(route: Route) -> None:
     """Refuse an operation the served service's model does not have.
 
-    Query: InvalidAction; JSON: AWS's ``UnknownOperationException``.
+    Query: ``Version`` must be the model's apiVersion (AWS answers an unknown
+    or missing one with InvalidAction naming the version it was given, and
+    runs nothing). JSON: AWS's ``UnknownOperationException``.
     """
     spec = protocol.get_service(route.service)
     if not route.json and not route.action:
         raise MissingAction("Missing Action")
-    if route.action not in spec.operation_names:
+    version = route.version if route.version is not None else NO_VERSION
+    if route.action not in spec.operation_names or (not route.json and version != spec.version):
         raise unknown_operation(route)
 
 
