@@ -342,11 +342,27 @@ def _parse_since(text: str | None) -> datetime | None:
 
 
 def _format_event(ev: dict[str, Any]) -> str:
-    who = (ev.get("userIdentity") or {}).get("arn") or (ev.get("userIdentity") or {}).get(
-        "type", "-"
-    )
+    ident = ev.get("userIdentity") or {}
+    who = ident.get("arn") or ident.get("type", "-")
     outcome = ev.get("errorCode") or "OK"
-    return f"{ev.get('eventTime')} {ev.get('eventSource', '').split('.')[0]}:{ev.get('eventName')} {who} {outcome}"
+    line = f"{ev.get('eventTime')} {ev.get('eventSource', '').split('.')[0]}:{ev.get('eventName')} {who} {outcome}"
+    # Which role, under which session name: what an AssumeRole* line is
+    # read for. The role comes from the request, else from the resources
+    # (CloudTrail lists the role there for the federated calls too).
+    params = ev.get("requestParameters") or {}
+    role = params.get("roleArn") or next(
+        (
+            r.get("ARN")
+            for r in ev.get("resources") or []
+            if isinstance(r, dict) and r.get("type") == "AWS::IAM::Role"
+        ),
+        None,
+    )
+    if role:
+        line += f" role={role}"
+    if params.get("roleSessionName"):
+        line += f" session={params['roleSessionName']}"
+    return line
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
