@@ -71,7 +71,7 @@ def test_create_returns_seed_and_png(iam: Iam) -> None:
     assert iam.auth.calls[-1][:2] == ("iam:CreateVirtualMFADevice", device["SerialNumber"])
     # The seed is a secret: not in the audit record, and stored only encrypted.
     assert seed.decode() not in repr(iam.last.audit_response)
-    entity = iam.store.get(ACCOUNT, "mfa", "alice-phone")
+    entity = iam.store.get(ACCOUNT, "mfa", "team/alice-phone")
     assert seed.decode() not in repr(entity.data)
     assert iam.store.decrypt(entity.data["seed_enc"]) == seed
 

@@ -1,7 +1,8 @@
 """Virtual MFA devices (reference §5.2-5.3) and the MFA check STS uses.
 
-A device is a store entity of kind ``mfa`` named by the device name, with
-data ``{seed_enc, user_name, enable_date, tags}``. The TOTP seed
+A device is a store entity of kind ``mfa`` named by its path and name as
+its serial has them (``team/phone`` for ``arn:aws:iam::1:mfa/team/phone``;
+devices stored before by the bare name are still found), with data ``{seed_enc, user_name, enable_date, tags}``. The TOTP seed
 is a secret: it is stored only encrypted under the store's master key and
 leaves the server exactly once, in the CreateVirtualMFADevice response.
 
@@ -17,6 +18,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from rolegate import mfa as totp
 from rolegate.context import CallContext
 from rolegate.errors import (
     AccessDenied,
@@ -30,15 +32,7 @@ from rolegate.iam import lookup
 from rolegate.iam.lookup import USER, as_datetime, iso
 from rolegate.iam.paging import paginate
 from rolegate.iam.tags import clean_tags, list_output, merge_tags, remove_tags
-
-
-def _totp() -> Any:
-    # Imported on use: ``rolegate.iam`` loads this module while assembling
-    # HANDLERS, and the TOTP core is a separate module.
-    from rolegate import mfa
-
-    return mfa
-
+from rolegate.store import Conflict
 
 MFA_KIND = "mfa"
 MFA_AUDIT_TYPE = "AWS::IAM::MFADevice"
@@ -71,11 +65,21 @@ def _serial(account_id: str, path: str, name: str) -> str:
     return f"arn:aws:iam::{account_id}:mfa{path}{name}"
 
 
-def _device_name(serial: str, account_id: str) -> str | None:
-    """The device name a virtual-device serial names in ``account_id``, else None.
+def _device_key(path: str, name: str) -> str:
+    """The store name of a device: its path and name as the serial has them.
+
+    AWS identifies a virtual device by path and name together (CreateVirtualMFADevice:
+    "Use with path to uniquely identify a virtual MFA device"), so two may share a name.
+    """
+    return f"{path}{name}"[1:]
+
+
+def _device_keys(serial: str, account_id: str) -> tuple[str, str] | None:
+    """(key, bare name) a virtual-device serial names in ``account_id``, else None.
 
     Serials of virtual devices are ARNs ``arn:aws:iam::<acct>:mfa<path><name>``;
-    anything else (hardware serials, other accounts) names nothing here.
+    anything else (hardware serials, other accounts) names nothing here. The bare
+    name finds devices stored before the path was part of the key.
     """
     parts = serial.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or parts[4] != account_id:
@@ -84,7 +88,7 @@ def _device_name(serial: str, account_id: str) -> str | None:
     if not resource.startswith("mfa/"):
         return None
     name = resource.rsplit("/", 1)[1]
-    return name or None
+    return (resource[len("mfa/") :], name) if name else None
 
 
 def _no_device(serial: str) -> NoSuchEntity:
@@ -93,14 +97,14 @@ def _no_device(serial: str) -> NoSuchEntity:
 
 def _find_device(reader: Any, account_id: str, serial: str) -> Any:
     """The device entity with this serial (``reader``: the store or a transaction)."""
-    name = _device_name(serial, account_id)
-    if name is None:
+    keys = _device_keys(serial, account_id)
+    if keys is None:
         return None
-    entity = reader.get(account_id, MFA_KIND, name)
-    # The name is unique per account, but the path is part of the serial.
-    if entity is None or entity.arn.lower() != serial.lower():
-        return None
-    return entity
+    for key in dict.fromkeys(keys):
+        entity = reader.get(account_id, MFA_KIND, key)
+        if entity is not None and entity.arn.lower() == serial.lower():
+            return entity
+    return None
 
 
 def _require_device(reader: Any, account_id: str, serial: str) -> Any:
@@ -134,7 +138,7 @@ def _check_two_codes(ctx: CallContext, entity: Any, code1: str, code2: str) -> N
     """Two consecutive valid, unused codes, or InvalidAuthenticationCode."""
     seed = _seed(ctx.store, entity)
     now = _epoch(ctx.now)
-    counter = _totp().check_two_consecutive(seed, code1, code2, now)
+    counter = totp.check_two_consecutive(seed, code1, code2, now)
     if counter is None:
         raise InvalidAuthenticationCode(_INVALID_CODE)
     # Claim both steps so neither code can be replayed (e.g. against STS).
@@ -198,26 +202,25 @@ def create_virtual_mfa_device(ctx: CallContext, params: dict[str, Any]) -> dict[
         MFA_AUDIT_TYPE,
         context=lookup.tag_context(tags, "aws:RequestTag/"),
     )
-    seed = _totp().new_seed(lookup.rng(ctx))
-    uri = _totp().provisioning_uri(seed, f"{name}@{ctx.account_id}", MFA_ISSUER)
-    qr = _totp().qr_png(uri)
+    seed = totp.new_seed(lookup.rng(ctx))
+    uri = totp.provisioning_uri(seed, f"{name}@{ctx.account_id}", MFA_ISSUER)
+    qr = totp.qr_png(uri)
     data = {
         "seed_enc": ctx.store.encrypt(seed.encode("ascii")),
         "user_name": None,
         "enable_date": None,
         "tags": tags,
     }
-    duplicate = "MFA device already exists."
-    from rolegate.store import Conflict
-
+    # AWS's words (CloudTrail records them for CreateVirtualMFADevice).
+    duplicate = "MFADevice entity at the same path and name already exists."
     with ctx.store.transaction() as tx:
-        if tx.get(ctx.account_id, MFA_KIND, name) is not None:
+        if _find_device(tx, ctx.account_id, serial) is not None:
             raise EntityAlreadyExists(duplicate)
         try:
             tx.insert(
                 ctx.account_id,
                 MFA_KIND,
-                name,
+                _device_key(path, name),
                 entity_id=_new_entity_id(ctx),
                 arn=serial,
                 path=path,
@@ -451,7 +454,7 @@ def verify_mfa_for_user(
     code = str(token_code or "")
     if len(code) != 6 or not code.isdigit():
         raise AccessDenied(_STS_BAD_CODE)
-    counter = _totp().totp_counter_for(_seed(store, device), code, when)
+    counter = totp.totp_counter_for(_seed(store, device), code, when)
     if counter is None or not _claim(store, device.arn, counter, when):
         raise AccessDenied(_STS_BAD_CODE)
     return when
