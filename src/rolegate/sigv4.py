@@ -23,7 +23,7 @@ import hmac
 import re
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
@@ -636,13 +636,32 @@ def verify(
         if not hmac.compare_digest(claimed_hash.lower().encode(), actual.encode()):
             raise SignatureDoesNotMatch(_MISMATCH)
 
-    canonical = canonical_request(req, auth, payload_sha256=claimed_hash)
-    to_sign = string_to_sign(canonical, auth.amz_date_raw, auth.credential_scope)
     if key_cache is not None:
         signer = key_cache.signer(secret_access_key, auth.date, auth.region, auth.service)
-        expected = signer.digest(to_sign.encode("utf-8")).hex()
+        digest = signer.digest
     else:
         key = signing_key(secret_access_key, auth.date, auth.region, auth.service)
-        expected = hmac.digest(key, to_sign.encode("utf-8"), "sha256").hex()
-    if not hmac.compare_digest(expected.encode(), auth.signature.encode("utf-8", "replace")):
-        raise SignatureDoesNotMatch(_MISMATCH)
+
+        def digest(msg: bytes) -> bytes:
+            return hmac.digest(key, msg, "sha256")
+
+    given = auth.signature.encode("utf-8", "replace")
+    methods = (req.method,)
+    if auth.presigned and req.method == "GET" and not req.body:
+        # boto3's generate_presigned_url signs the operation's model method,
+        # POST for every Query and JSON operation, and the Vault and
+        # Kubernetes authenticators fetch such URLs with a plain GET. With
+        # no body the two requests are the same operation with the same
+        # signed parameters, so a POST signature is accepted for the GET.
+        # (AWS STS itself refuses it, boto/boto3#756; rolegate serves these
+        # logins instead.) Never the reverse: a POST carries a body the
+        # signer never saw.
+        methods = ("GET", "POST")
+    for method in methods:
+        signed_req = req if method == req.method else replace(req, method=method)
+        canonical = canonical_request(signed_req, auth, payload_sha256=claimed_hash)
+        to_sign = string_to_sign(canonical, auth.amz_date_raw, auth.credential_scope)
+        expected = digest(to_sign.encode("utf-8")).hex()
+        if hmac.compare_digest(expected.encode(), given):
+            return
+    raise SignatureDoesNotMatch(_MISMATCH)
