@@ -87,6 +87,26 @@ def test_tags_on_missing_entities(iam):
         )
 
 
+DUPLICATE = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+
+
+@pytest.mark.parametrize(
+    "op, target",
+    [
+        ("TagUser", {"UserName": "u"}),
+        ("TagRole", {"RoleName": "r"}),
+        ("TagInstanceProfile", {"InstanceProfileName": "ip"}),
+    ],
+)
+def test_duplicate_tag_message_everywhere(iam, op, target):
+    iam("CreateUser", UserName="u")
+    iam("CreateRole", RoleName="r", AssumeRolePolicyDocument=trust())
+    iam("CreateInstanceProfile", InstanceProfileName="ip")
+    with pytest.raises(InvalidInput) as e:
+        iam(op, **target, Tags=[{"Key": "k", "Value": ""}, {"Key": "K", "Value": ""}])
+    assert e.value.message == DUPLICATE
+
+
 def test_policy_tag_keys_are_case_sensitive(iam):
     # Unlike users' and roles', a customer managed policy's "a" and "A" are
     # two tags (recorded against AWS).
@@ -105,7 +125,16 @@ def test_policy_tag_keys_are_case_sensitive(iam):
     assert iam("ListPolicyTags", PolicyArn=arn)["Tags"] == [{"Key": "A", "Value": "upper"}]
     with pytest.raises(InvalidInput) as e:
         iam("TagPolicy", PolicyArn=arn, Tags=[{"Key": "0", "Value": ""}, {"Key": "0", "Value": ""}])
-    assert e.value.message == "Duplicate tag keys found."
+    # the same words as every other Tag* operation, case note included
+    assert e.value.message == DUPLICATE
+    with pytest.raises(InvalidInput) as e:
+        iam(
+            "CreatePolicy",
+            PolicyName="q",
+            PolicyDocument=doc,
+            Tags=[{"Key": "k", "Value": ""}, {"Key": "k", "Value": "x"}],
+        )
+    assert e.value.message == DUPLICATE
     with pytest.raises(InvalidInput) as e:
         iam(
             "TagRole",

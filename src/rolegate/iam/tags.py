@@ -19,6 +19,7 @@ from rolegate.iam.lookup import AWS_MANAGED_ACCOUNT, POLICY_AUDIT_TYPE, ROLE, US
 from rolegate.iam.paging import paginate
 
 MAX_TAGS = 50  # per resource (§4.6)
+DUPLICATE_TAGS_MSG = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
 
 
 def _fold(key: str, case_sensitive: bool) -> str:
@@ -35,11 +36,9 @@ def clean_tags(
         key, value = str(t["Key"]), str(t.get("Value", ""))
         folded = _fold(key, case_sensitive)
         if folded in seen:
-            raise InvalidInput(
-                "Duplicate tag keys found."
-                if case_sensitive
-                else "Duplicate tag keys found. Please note that Tag keys are case insensitive."
-            )
+            # AWS's words for every Tag* and Create* operation, policies' too
+            # (whose keys are compared case-sensitively all the same).
+            raise InvalidInput(DUPLICATE_TAGS_MSG)
         seen.add(folded)
         out.append({"Key": key, "Value": value})
     if len(out) > MAX_TAGS:
