@@ -86,7 +86,13 @@ BAD = [
         doc(stmt(resource="arn:aws:iam:us-east-1::user/u")),
         "IAM resource arn:aws:iam:us-east-1::user/u cannot contain region information.",
     ),
-    ("bad sid", doc(stmt(Sid="has space")), "Statement IDs (SID) must be alpha-numeric."),
+    # AWS's words, as CloudTrail records them for CreatePolicy
+    (
+        "bad sid",
+        doc(stmt(Sid="has space")),
+        "Statement IDs (SID) must be alpha-numeric. "
+        "Check that your input satisfies the regular expression [0-9A-Za-z]*",
+    ),
     ("dup sid", doc(stmt(Sid="A"), stmt(Sid="A")), d.DUP_SID_MSG),
     ("unknown operator", doc(stmt(Condition={"StringEqualz": {"k": "v"}})), SYN),
     ("bad qualifier", doc(stmt(Condition={"ForSome:StringEquals": {"k": "v"}})), SYN),

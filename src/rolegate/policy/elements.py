@@ -75,7 +75,11 @@ LEGACY_MSG = "The policy failed legacy parsing"
 NO_ACTIONS_MSG = "Policy statement must contain actions."
 NO_RESOURCES_MSG = "Policy statement must contain resources."
 DUP_SID_MSG = "Statement IDs (SID) in a single policy must be unique."
-SID_MSG = "Statement IDs (SID) must be alpha-numeric."
+# CloudTrail's record of AWS's CreatePolicy answer names the expression.
+SID_MSG = (
+    "Statement IDs (SID) must be alpha-numeric. "
+    "Check that your input satisfies the regular expression [0-9A-Za-z]*"
+)
 VENDOR_MSG = "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
 ONE_COLON_MSG = "Actions/Condition can contain only one colon."
 VENDOR_QUALIFIED_MSG = "Resource vendor must be fully qualified and cannot contain regexes."
