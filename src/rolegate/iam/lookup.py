@@ -16,6 +16,7 @@ from typing import Any
 
 from rolegate.context import CallContext
 from rolegate.errors import InvalidInput, NoSuchEntity, ValidationError
+from rolegate.store import name_key
 
 # One process-wide CSPRNG for ids and secrets; tests may inject their own via
 # ``ctx.app.rng`` (or ``ctx.app.extra["rng"]``) to get reproducible ids.
@@ -424,7 +425,7 @@ def rename_entity(
     new_name, new_path, new_arn = target
     account = ctx.account_id
     entity = require(tx, account, kind, name)
-    renamed = new_name.lower() != entity.name_key
+    renamed = name_key(new_name) != entity.name_key
     exists = EntityAlreadyExists(f"{kind.title} with name {new_name} already exists.")
     if renamed and tx.get(account, kind.kind, new_name) is not None:
         raise exists

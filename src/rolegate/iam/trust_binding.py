@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from rolegate import jsonsafe
+from rolegate.store import ascii_lower
 
 PRINCIPALS = "trust_principals"
 BOUND = "assume_role_policy_bound"
@@ -67,7 +68,7 @@ def _entity_of_arn(store: Any, arn: str) -> Any:
     # Names are unique regardless of ASCII case, and check_trust_policy
     # accepts an ARN in another case; it is bound to that entity, so a later
     # entity of the same name is never admitted by it.
-    if entity is None or entity.arn.lower() != arn.lower():
+    if entity is None or ascii_lower(entity.arn) != ascii_lower(arn):
         return None
     return entity
 

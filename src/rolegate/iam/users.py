@@ -17,6 +17,7 @@ from rolegate.iam.lookup import BOUNDARY_TYPE, USER
 from rolegate.iam.paging import paginate
 from rolegate.iam.principals import GROUP_MEMBER_REL
 from rolegate.iam.tags import clean_tags
+from rolegate.store import name_key
 
 
 def user_output(entity: Any, *, full: bool = True) -> dict[str, Any]:
@@ -96,9 +97,9 @@ def list_users(ctx: CallContext, params: dict) -> dict:
 
 
 def _mfa_devices_of(tx: Any, account: str, user_name: str) -> list[Any]:
-    folded = user_name.lower()
+    folded = name_key(user_name)
     return [
-        d for d in tx.list(account, "mfa") if str(d.data.get("user_name") or "").lower() == folded
+        d for d in tx.list(account, "mfa") if name_key(str(d.data.get("user_name") or "")) == folded
     ]
 
 

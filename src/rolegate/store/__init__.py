@@ -20,7 +20,16 @@ and its staleness bound), ``crypto`` (master key, AES-256-GCM at rest),
 
 from .crypto import DecryptionError, MasterKeyError
 from .frozen import FrozenDict, FrozenList, freeze, thaw
-from .store import AccessKey, Conflict, Entity, SealingKey, Store, Transaction
+from .store import (
+    AccessKey,
+    Conflict,
+    Entity,
+    SealingKey,
+    Store,
+    Transaction,
+    ascii_lower,
+    name_key,
+)
 
 __all__ = [
     "AccessKey",
@@ -33,6 +42,8 @@ __all__ = [
     "SealingKey",
     "Store",
     "Transaction",
+    "ascii_lower",
     "freeze",
+    "name_key",
     "thaw",
 ]

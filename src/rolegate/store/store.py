@@ -116,9 +116,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _name_key(name: str) -> str:
-    # IAM names are ASCII ([\w+=,.@-]); lower() is AWS's case folding.
-    return name.lower()
+# A-Z -> a-z and nothing else: str.lower() folds Unicode too (KELVIN SIGN
+# U+212A becomes "k"), which would let "\u212aey" name the role "key".
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(text: str) -> str:
+    """``text`` with only its ASCII letters lower-cased."""
+    return text.translate(_ASCII_LOWER)
+
+
+def name_key(name: str) -> str:
+    # IAM names are unique regardless of case ("Names are not distinguished
+    # by case", IAM API Reference) and are ASCII ([\w+=,.@-], Java's ASCII
+    # \w): only ASCII letters fold.
+    return ascii_lower(name)
 
 
 def _dumps(data: Any) -> str:
@@ -260,7 +272,7 @@ class Transaction:
 
     def get(self, account_id: str, kind: str, name: str) -> Entity | None:
         row = self._x(
-            q.SEL_ENTITY, {"account_id": account_id, "kind": kind, "name_key": _name_key(name)}
+            q.SEL_ENTITY, {"account_id": account_id, "kind": kind, "name_key": name_key(name)}
         ).first()
         return None if row is None else _entity(row, frozen=False)
 
@@ -287,7 +299,7 @@ class Transaction:
             "account_id": account_id,
             "kind": kind,
             "name": name,
-            "name_key": _name_key(name),
+            "name_key": name_key(name),
             "entity_id": entity_id,
             "arn": arn,
             "path": path,
@@ -339,7 +351,7 @@ class Transaction:
         now = now or utcnow()
         blob = _dumps(data)
         new_name = entity.name if name is None else name
-        new_key = _name_key(new_name)
+        new_key = name_key(new_name)
         new_path = entity.path if path is None else path
         new_arn = entity.arn if arn is None else arn
         stmt = q.UPD_ENTITY
@@ -407,7 +419,7 @@ class Transaction:
         params: dict[str, Any] = {
             "account_id": account_id,
             "kind": kind,
-            "name_key": _name_key(name),
+            "name_key": name_key(name),
         }
         row = self._x(q.SEL_ENTITY_ID_VERSION, params).first()
         if row is None:
@@ -506,7 +518,7 @@ class Transaction:
             "account_id": account_id,
             "name": name,
             "email": email,
-            "email_key": email.lower(),
+            "email_key": ascii_lower(email),
             "status": status,
             "data": _dumps(dict(data or {})),
             "created_at": now,
@@ -543,7 +555,7 @@ class Transaction:
             values["name"] = name
         if email is not None:
             values["email"] = email
-            values["email_key"] = email.lower()
+            values["email_key"] = ascii_lower(email)
         if status is not None:
             values["status"] = status
         if data is not None:
@@ -576,7 +588,7 @@ class Transaction:
                 akid=akid,
                 account_id=account_id,
                 user_name=user_name,
-                user_name_key=_name_key(user_name),
+                user_name_key=name_key(user_name),
                 user_id=user_id,
                 secret_enc=enc,
                 status=status,
@@ -597,7 +609,7 @@ class Transaction:
 
     def list_access_keys(self, account_id: str, user_name: str) -> builtins.list[AccessKey]:
         """The user's keys, oldest first."""
-        params = {"account_id": account_id, "name_key": _name_key(user_name)}
+        params = {"account_id": account_id, "name_key": name_key(user_name)}
         rows = self._x(q.SEL_KEYS_OF_USER, params).all()
         return [self._store._access_key(r) for r in rows]
 
@@ -926,7 +938,7 @@ class Store:
 
     def get(self, account_id: str, kind: str, name: str) -> Entity | None:
         view = self._cache.view(account_id)
-        key = (kind, _name_key(name))
+        key = (kind, name_key(name))
         hit = view.entities.get(key, MISSING)
         if hit is not MISSING:
             return hit  # type: ignore[no-any-return]
@@ -1049,7 +1061,7 @@ class Store:
         with self._read() as conn:
             row = conn.execute(
                 select(t.accounts)
-                .where(t.accounts.c.email_key == email.lower())
+                .where(t.accounts.c.email_key == ascii_lower(email))
                 .order_by(t.accounts.c.account_id)
             ).first()
         return None if row is None else _account(row, frozen=False)

@@ -86,12 +86,17 @@ def parse_role_arn(role_arn: str) -> RoleRef | None:
 
 
 def find_role(store: Any, role_arn: str) -> Any:
-    """The role entity at exactly this ARN's account and path, or None."""
+    """The role entity at exactly this ARN, or None.
+
+    Exactly: names are unique regardless of case, but an ARN in another
+    case names no role (AWS refuses AssumeRole of ``role/myrole`` for
+    ``role/MyRole``), and neither does another path.
+    """
     ref = parse_role_arn(role_arn)
     if ref is None:
         return None
     role = store.get(ref.account_id, "role", ref.name)
-    if role is None or role.path != ref.path:
+    if role is None or role.arn != role_arn:
         return None
     return role
 
