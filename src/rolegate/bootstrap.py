@@ -1,8 +1,10 @@
 """First-run set-up: an account and an administrator (DESIGN.md fixed interface).
 
 Idempotent: run again, it finds the account and the ``admin`` user and hands
-back the admin's existing key; it creates a key only when none exists or when
-asked with ``new_key``.
+back the admin's newest active key; it creates a key only when none exists or
+when asked with ``new_key``. ``key_created`` says which; with
+``reveal_existing=False`` (``make run``'s later starts) an existing key's
+secret is not even unsealed, and ``secret_access_key`` is None.
 """
 
 from __future__ import annotations
@@ -24,7 +26,12 @@ def _iso(now: datetime) -> str:
 
 
 def bootstrap(
-    store: Any, account_id: str = DEFAULT_ACCOUNT_ID, *, new_key: bool = False, rng: Any = None
+    store: Any,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+    *,
+    new_key: bool = False,
+    rng: Any = None,
+    reveal_existing: bool = True,
 ) -> dict[str, Any]:
     from rolegate.iam.aws_managed import ensure_aws_managed_policies
     from rolegate.store import Conflict
@@ -61,10 +68,11 @@ def bootstrap(
     assert user is not None
     with store.transaction() as tx:
         keys = [k for k in tx.list_access_keys(account_id, ADMIN) if _status(k) == "Active"]
-        if keys and not new_key:
-            akid = _akid(keys[0])
-            rec = store.lookup_access_key(akid)
-            secret = rec.secret
+        created = not keys or new_key
+        if not created:
+            # Oldest first: the newest is the one a --new-key just printed.
+            akid = _akid(keys[-1])
+            secret = store.lookup_access_key(akid).secret if reveal_existing else None
         else:
             if len(tx.list_access_keys(account_id, ADMIN)) >= 2:
                 raise LimitExceeded("Cannot exceed quota for AccessKeysPerUser: 2")
@@ -76,6 +84,7 @@ def bootstrap(
         "user_arn": user.arn,
         "access_key_id": akid,
         "secret_access_key": secret,
+        "key_created": created,
     }
 
 

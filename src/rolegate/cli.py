@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
+import shutil
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rolegate.http_protocol import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT
+from rolegate.serve_options import add_limit_args, port_taken, resolve_limits
 
 
 def _store_args(p: argparse.ArgumentParser) -> None:
@@ -26,89 +26,6 @@ def _open_store(args: argparse.Namespace) -> Any:
     if args.data_dir and not args.database_url:
         os.makedirs(args.data_dir, exist_ok=True)
     return Store.open(data_dir=args.data_dir, database_url=args.database_url)
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
-    return value
-
-
-def _count(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number: {text!r}")
-    return int(text)
-
-
-def _default_max_connections() -> int:
-    """Connections a worker serves at once before answering 503: 1024, or
-    fewer when the open-files limit would run out first (the store, the
-    audit and the listening socket need descriptors too)."""
-    try:
-        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    except (OSError, ValueError):
-        return 1024
-    if soft == resource.RLIM_INFINITY:
-        return 1024
-    return max(16, min(1024, soft - 128))
-
-
-def _env_or(name: str, parse: Any, default: Any) -> Any:
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        return parse(text)
-    except argparse.ArgumentTypeError as e:
-        raise SystemExit(f"rolegate: {name}: {e}") from None
-
-
-def _limit_args(p: argparse.ArgumentParser) -> None:
-    # Slow clients (rolegate.http_protocol): deadlines for a request's
-    # headers and body, the idle time of a kept-alive connection, and how
-    # many connections a worker holds.
-    p.add_argument(
-        "--header-timeout",
-        type=_positive,
-        help="seconds for a request's line and headers to arrive (ROLEGATE_HEADER_TIMEOUT)",
-    )
-    p.add_argument(
-        "--body-timeout",
-        type=_positive,
-        help="seconds for a request's body to arrive after its headers (ROLEGATE_BODY_TIMEOUT)",
-    )
-    p.add_argument(
-        "--keepalive-timeout",
-        type=_positive,
-        help="seconds an idle kept-alive connection stays open (ROLEGATE_KEEPALIVE_TIMEOUT)",
-    )
-    p.add_argument(
-        "--max-connections",
-        type=_count,
-        help="connections per worker before requests get 503 (ROLEGATE_MAX_CONNECTIONS)",
-    )
-    p.add_argument(
-        "--backlog",
-        type=_count,
-        help="connections the kernel queues before they are accepted (ROLEGATE_BACKLOG)",
-    )
-
-
-def _resolve_limits(args: argparse.Namespace) -> None:
-    """Flags first, then ROLEGATE_* (checked only by the commands that serve)."""
-    for attr, env, parse, default in (
-        ("header_timeout", "ROLEGATE_HEADER_TIMEOUT", _positive, DEFAULT_HEADER_TIMEOUT),
-        ("body_timeout", "ROLEGATE_BODY_TIMEOUT", _positive, DEFAULT_BODY_TIMEOUT),
-        ("keepalive_timeout", "ROLEGATE_KEEPALIVE_TIMEOUT", _positive, 30.0),
-        ("max_connections", "ROLEGATE_MAX_CONNECTIONS", _count, None),
-        ("backlog", "ROLEGATE_BACKLOG", _count, 1024),
-    ):
-        if getattr(args, attr, None) is None:
-            setattr(args, attr, _env_or(env, parse, default))
 
 
 class MissingState(Exception):
@@ -179,7 +96,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from rolegate.appstate import Settings
 
-    _resolve_limits(args)
+    resolve_limits(args)
 
     settings = Settings(
         host=args.host,
@@ -232,11 +149,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         loop="uvloop",
         timeout_keep_alive=args.keepalive_timeout,
         timeout_graceful_shutdown=10,
-        limit_concurrency=args.max_connections or _default_max_connections(),
+        limit_concurrency=args.max_connections,
         backlog=args.backlog,
     )
     if args.tls_cert:
         kwargs.update(ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key)
+    taken = port_taken(settings.host, settings.port)
+    if taken:
+        print(f"rolegate: {taken}", file=sys.stderr)
+        return 1
     scheme = "https" if args.tls_cert else "http"
     print(
         f"rolegate serving STS, IAM and Organizations on {scheme}://{settings.host}:{settings.port}",
@@ -258,6 +179,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     store = _open_store(args)
     try:
         out = bootstrap(store, args.account_id, new_key=args.new_key)
+        out.pop("key_created", None)  # the fixed output is the four fields
     except AwsError as e:
         print(f"rolegate: {e.code}: {e.message}", file=sys.stderr)
         return 1
@@ -273,20 +195,43 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
 
 def cmd_run_local(args: argparse.Namespace) -> int:
     """`make run`: bootstrap once, print how to point the AWS CLI here, serve."""
-    _resolve_limits(args)
     from rolegate.bootstrap import bootstrap
 
+    resolve_limits(args)
+    # Before anything is created or printed: a taken port would otherwise
+    # show up after the banner, as a uvicorn error.
+    taken = port_taken(args.host, args.port)
+    if taken:
+        print(f"rolegate: {taken}", file=sys.stderr)
+        return 1
     store = _open_store(args)
     try:
-        creds = bootstrap(store)
+        creds = bootstrap(store, reveal_existing=False)
     finally:
         store.close()
     endpoint = f"http://{args.host}:{args.port}"
+    if creds["key_created"]:
+        # The only time it is shown: the store keeps it sealed, and nothing
+        # writes it anywhere in clear to show it again.
+        key_lines = (
+            f"  export AWS_ACCESS_KEY_ID={creds['access_key_id']}\n"
+            f"  export AWS_SECRET_ACCESS_KEY={creds['secret_access_key']}\n"
+        )
+        intro = (
+            "\nrolegate is starting. The administrator's secret access key is shown this once:"
+            " keep it.\nPoint the AWS CLI (or boto3) at rolegate with:\n\n"
+        )
+    else:
+        key_lines = f"  export AWS_ACCESS_KEY_ID={creds['access_key_id']}\n"
+        intro = (
+            f"\nrolegate is starting. The administrator's access key is {creds['access_key_id']};"
+            " its secret was printed\nat the first start and is not shown again. For a new key"
+            " (printed once):\n\n"
+            f"  {_rolegate_cmd()} bootstrap --new-key --data-dir {args.data_dir}\n\n"
+            "Point the AWS CLI (or boto3) at rolegate with the key's secret and:\n\n"
+        )
     print(
-        "\nrolegate is starting. Point the AWS CLI (or boto3) at it with:\n\n"
-        f"  export AWS_ACCESS_KEY_ID={creds['access_key_id']}\n"
-        f"  export AWS_SECRET_ACCESS_KEY={creds['secret_access_key']}\n"
-        f"  export AWS_ENDPOINT_URL={endpoint}\n"
+        intro + key_lines + f"  export AWS_ENDPOINT_URL={endpoint}\n"
         "  export AWS_DEFAULT_REGION=us-east-1\n"
         "  unset AWS_SESSION_TOKEN AWS_PROFILE\n\n"
         "  aws sts get-caller-identity\n"
@@ -296,6 +241,18 @@ def cmd_run_local(args: argparse.Namespace) -> int:
     args.tls_cert = args.tls_key = None
     args.workers = 1
     return cmd_serve(args)
+
+
+def _rolegate_cmd() -> str:
+    """How to run this rolegate: its path when it is not on PATH (make run's .venv)."""
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else "rolegate"
+    name = os.path.basename(argv0)
+    if name != "rolegate":
+        return "rolegate"
+    found = shutil.which("rolegate")
+    if found and os.path.realpath(found) == os.path.realpath(argv0):
+        return "rolegate"
+    return os.path.relpath(argv0) if not os.path.isabs(argv0) else argv0
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
@@ -429,14 +386,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tls-cert")
     s.add_argument("--tls-key")
     s.add_argument("--workers", type=int, default=1)
-    _limit_args(s)
+    add_limit_args(s)
     s.set_defaults(func=cmd_serve)
 
     r = sub.add_parser("run-local", help="bootstrap, print AWS CLI settings and serve (make run)")
     r.add_argument("--host", default="127.0.0.1")
     r.add_argument("--port", type=int, default=8080)
     _store_args(r)
-    _limit_args(r)
+    add_limit_args(r)
     r.set_defaults(func=cmd_run_local)
 
     b = sub.add_parser("bootstrap", help="create the first account and its admin (idempotent)")
