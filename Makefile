@@ -43,7 +43,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 DATA ?= ./data
 
-run: $(STAMP)
+# The install is a minute of silence on a first run (pip -q): say what is
+# happening first. `make -q` only asks whether the venv is up to date.
+INSTALLING := echo "rolegate: installing the pinned set (constraints.txt) into $(VENV) ... (about a minute, once)"
+
+run:
+	@$(MAKE) -s -q $(STAMP) 2>/dev/null || $(INSTALLING)
+	@$(MAKE) -s --no-print-directory $(STAMP)
 	$(BIN)/rolegate run-local --data-dir $(DATA) --host $(HOST) --port $(PORT)
 
 # The whole suite (or TESTS=paths). ROLEGATE_TEST_DATABASE_URL, when set,
@@ -54,7 +60,9 @@ TESTS ?=
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(TESTS)
 
-bench: $(STAMP)
+bench:
+	@$(MAKE) -s -q $(STAMP) 2>/dev/null || $(INSTALLING)
+	@$(MAKE) -s --no-print-directory $(STAMP)
 	@mkdir -p bench/results
 	$(BIN)/python bench/run.py
 
