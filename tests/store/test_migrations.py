@@ -31,7 +31,7 @@ def test_fresh_database_is_migrated_to_head(target: Target) -> None:
     insp = inspect(store.engine)
     assert set(insp.get_table_names()) >= TABLES
     with store.engine.connect() as conn:
-        assert migrate.current_revision(conn) == migrate.head_revision() == "0001"
+        assert migrate.current_revision(conn) == migrate.head_revision() == "0002"
     idx = {i["name"] for i in insp.get_indexes("events")}
     assert {"ix_events_name_seq", "ix_events_user_seq", "ix_events_account_seq"} <= idx
 
