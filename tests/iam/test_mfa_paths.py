@@ -1,7 +1,9 @@
 """Virtual MFA devices are identified by path and name together, as their serial
-(arn:aws:iam::ACCOUNT:mfa{path}{name}) is: AWS's CreateVirtualMFADevice ("Use with
-path to uniquely identify a virtual MFA device") and its refusal "MFADevice entity
-at the same path and name already exists." (recorded in CloudTrail by AWS)."""
+(arn:aws:iam::ACCOUNT:mfa{path}{name}) is: AWS's CreateVirtualMFADevice reference
+("Use with path to uniquely identify a virtual MFA device"). A taken path and name
+is "MFA device already exists." (recorded against AWS in 2026, LocalStack's
+test_iam_mfa snapshot; CloudTrail once recorded "MFADevice entity at the same path
+and name already exists.")."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from rolegate.errors import EntityAlreadyExists, NoSuchEntity
 
 from .conftest import ACCOUNT, Iam
 
-DUP = "MFADevice entity at the same path and name already exists."
+DUP = "MFA device already exists."
 
 
 def create(iam: Iam, name: str, path: str | None = None) -> str:

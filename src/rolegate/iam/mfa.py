@@ -211,8 +211,9 @@ def create_virtual_mfa_device(ctx: CallContext, params: dict[str, Any]) -> dict[
         "enable_date": None,
         "tags": tags,
     }
-    # AWS's words (CloudTrail records them for CreateVirtualMFADevice).
-    duplicate = "MFADevice entity at the same path and name already exists."
+    # AWS's words, recorded in 2026 (LocalStack's test_iam_mfa snapshot); older
+    # CloudTrail records show "MFADevice entity at the same path and name already exists."
+    duplicate = "MFA device already exists."
     with ctx.store.transaction() as tx:
         if _find_device(tx, ctx.account_id, serial) is not None:
             raise EntityAlreadyExists(duplicate)
