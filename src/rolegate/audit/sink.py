@@ -37,6 +37,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rolegate.audit.events import AuditRecord, expand
+from rolegate.store import Store
 
 log = logging.getLogger("rolegate.audit")
 
@@ -73,8 +74,6 @@ def _encode(store: Any, items: Sequence[Any]) -> tuple[list[Any], list[str]]:
 def _child_main(conn: Any, data_dir: str | None, database_url: str | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    from rolegate.store import Store
-
     store = Store.open(data_dir=data_dir, database_url=database_url)
     try:
         while True:
