@@ -20,6 +20,7 @@ from rolegate.iam.paging import paginate
 
 MAX_TAGS = 50  # per resource (§4.6)
 DUPLICATE_TAGS_MSG = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+DUPLICATE_TAGS_SENSITIVE_MSG = "Duplicate tag keys found."
 
 
 def _fold(key: str, case_sensitive: bool) -> str:
@@ -36,9 +37,12 @@ def clean_tags(
         key, value = str(t["Key"]), str(t.get("Value", ""))
         folded = _fold(key, case_sensitive)
         if folded in seen:
-            # AWS's words for every Tag* and Create* operation, policies' too
-            # (whose keys are compared case-sensitively all the same).
-            raise InvalidInput(DUPLICATE_TAGS_MSG)
+            # Policies' tags are case-sensitive and AWS leaves the case note out
+            # there: recorded for CreatePolicy and TagPolicy (LocalStack's
+            # test_iam_policies snapshot, TestPolicyTags, 2026).
+            raise InvalidInput(
+                DUPLICATE_TAGS_SENSITIVE_MSG if case_sensitive else DUPLICATE_TAGS_MSG
+            )
         seen.add(folded)
         out.append({"Key": key, "Value": value})
     if len(out) > MAX_TAGS:
