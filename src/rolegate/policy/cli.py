@@ -5,8 +5,11 @@
   ``{"decision": ..., "matched": [...]}``.
 - ``rolegate policy evaluate --jsonl FILE`` evaluates one case a line and prints
   one result a line, in order, each with the case's ``id``.
-- ``rolegate policy validate FILE [--kind K]`` prints ``ok`` or the
-  MalformedPolicyDocument message; exit status 0 / 1.
+- ``rolegate policy validate FILE [--kind K] [--json]`` prints ``ok`` or the
+  MalformedPolicyDocument message (AWS's words) and, on the next line, where:
+  ``at line L, column C (parser's words)`` for text that is not JSON, ``at
+  Statement[0].Condition.StringEquals`` (the JSON path) for the rest; exit
+  status 0 / 1. ``--json`` prints the same as one object.
 
 ``register(subparsers)`` adds the ``policy`` command to a parent argparse CLI;
 ``main(argv)`` runs it standalone (``python -m rolegate.policy.cli``).
@@ -24,6 +27,7 @@ from rolegate.errors import MalformedPolicyDocument
 from rolegate.policy import jsontext
 from rolegate.policy.cases import evaluate_case
 from rolegate.policy.document import PolicyKind, parse_policy
+from rolegate.policy.elements import PolicySyntaxError
 
 __all__ = ["register", "main", "build_parser"]
 
@@ -92,10 +96,26 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         parse_policy(text, PolicyKind(args.kind))
     except MalformedPolicyDocument as e:
-        out.write(e.message + "\n")
+        where = e.where() if isinstance(e, PolicySyntaxError) else ""
+        if args.json:
+            out.write(json.dumps(_error_fields(e)) + "\n")
+        else:
+            # AWS's message first (what the API answers), then where it applies.
+            out.write(e.message + "\n" + (f"  at {where}\n" if where else ""))
         return 1
-    out.write("ok\n")
+    out.write(json.dumps({"ok": True}) + "\n" if args.json else "ok\n")
     return 0
+
+
+def _error_fields(e: MalformedPolicyDocument) -> dict[str, Any]:
+    known = isinstance(e, PolicySyntaxError)
+    return {
+        "error": e.message,
+        "path": e.path if known else None,
+        "line": e.line if known else None,
+        "column": e.column if known else None,
+        "detail": e.detail if known else None,
+    }
 
 
 def _add_commands(policy: argparse.ArgumentParser) -> None:
@@ -109,6 +129,9 @@ def _add_commands(policy: argparse.ArgumentParser) -> None:
     va = sub.add_parser("validate", help="validate a policy document")
     va.add_argument("file", help="policy document (- for stdin)")
     va.add_argument("--kind", default="identity", choices=[k.value for k in PolicyKind])
+    va.add_argument(
+        "--json", action="store_true", help="print {error, path, line, column, detail} as JSON"
+    )
     va.set_defaults(policy_func=_cmd_validate)
 
 

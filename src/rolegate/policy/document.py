@@ -188,14 +188,15 @@ class Statement:
             raise _malformed(NO_ACTIONS_MSG)
         if self.resource is not None and self.not_resource is not None:
             raise _malformed(SYNTAX_MSG)
+        resources = "Resource" if self.resource is not None else "NotResource"
         for r in self.resource or self.not_resource or ():
             problem = resource_problem(r)
             if problem:
-                raise _malformed(problem[1])
+                raise _malformed(problem[1], resources)
         for a in actions:
             message = action_problem(a)
             if message:
-                raise _malformed(message)
+                raise _malformed(message, "Action" if self.action is not None else "NotAction")
         if self.principal is not None and self.not_principal is not None:
             raise _malformed(SYNTAX_MSG)
 
@@ -231,7 +232,10 @@ class PolicyDocument:
             raise _malformed(SYNTAX_MSG)
         _check_unique_sids(st.sid for st in self.statements)
         for st in self.statements:
-            _check_statement_for_kind(st, self.kind)
+            try:
+                _check_statement_for_kind(st, self.kind)
+            except PolicySyntaxError as e:
+                raise e.within(f"Statement[{st.index}]") from None
 
     @property
     def variables(self) -> bool:
@@ -242,24 +246,28 @@ class PolicyDocument:
 _KIND_FIELDS = ("principal", "not_principal", "resource", "not_resource")
 
 
-def _check_unique_sids(sids: Any) -> None:
+def _check_unique_sids(sids: Any, where: Any = None) -> None:
+    """``where``: the statements' path segments, to say which repeats a Sid."""
     seen: set[str] = set()
-    for sid in sids:
+    for i, sid in enumerate(sids):
         if sid:
             if sid in seen:
-                raise _malformed(DUP_SID_MSG)
+                at = where[i] if where is not None else f"Statement[{i}]"
+                raise _malformed(DUP_SID_MSG, f"{at}.Sid")
             seen.add(sid)
 
 
 def _check_prohibited(elements: Mapping[str, Any], kind: PolicyKind) -> None:
     """Elements this kind of policy may not have (checked with the syntax)."""
     if kind in _NO_PRINCIPAL_KINDS and ("principal" in elements or "not_principal" in elements):
-        raise _malformed("Policy document should not specify a principal.")
+        element = "Principal" if "principal" in elements else "NotPrincipal"
+        raise _malformed("Policy document should not specify a principal.", element)
     if kind is PolicyKind.TRUST:
         if "not_principal" in elements:
-            raise _malformed("Has prohibited field NotPrincipal")
+            raise _malformed("Has prohibited field NotPrincipal", "NotPrincipal")
         if "resource" in elements or "not_resource" in elements:
-            raise _malformed("Has prohibited field Resource")
+            element = "Resource" if "resource" in elements else "NotResource"
+            raise _malformed("Has prohibited field Resource", element)
 
 
 def _check_statement_for_kind(st: Statement, kind: PolicyKind) -> None:
@@ -270,7 +278,7 @@ def _check_statement_for_kind(st: Statement, kind: PolicyKind) -> None:
     if kind is not PolicyKind.TRUST and not (st.resource or st.not_resource):
         raise _malformed(NO_RESOURCES_MSG)
     if st.sid is not None and kind is not PolicyKind.RESOURCE and not _SID.fullmatch(st.sid):
-        raise _malformed(SID_MSG)
+        raise _malformed(SID_MSG, "Sid")
 
 
 # --- parsing ----------------------------------------------------------------
@@ -303,8 +311,12 @@ def _load(text: str) -> Any:
         )
     try:
         return jsontext.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
-    except (_Dup, ValueError):
-        raise _malformed(SYNTAX_MSG) from None
+    except json.JSONDecodeError as e:
+        raise PolicySyntaxError(SYNTAX_MSG, line=e.lineno, column=e.colno, detail=e.msg) from None
+    except _Dup as e:
+        raise PolicySyntaxError(SYNTAX_MSG, detail=f"duplicate key {e.args[0]!r}") from None
+    except ValueError as e:
+        raise PolicySyntaxError(SYNTAX_MSG, detail=str(e)) from None
 
 
 def _string_list(value: Any) -> tuple[str, ...]:
@@ -350,14 +362,17 @@ def _parse_conditions(value: Any) -> tuple[Condition, ...]:
     out: list[Condition] = []
     for op, block in value.items():
         if not isinstance(block, dict):
-            raise _malformed(SYNTAX_MSG)
+            raise _malformed(SYNTAX_MSG, op)
         if cond.split_operator(op) is None:
             if block:
-                raise _malformed(SYNTAX_MSG)
+                raise _malformed(SYNTAX_MSG, op)
             continue  # AWS accepts an unknown operator with nothing under it
         for key, raw in block.items():
             items = raw if isinstance(raw, list) else [raw]
-            out.append(Condition(op, key, tuple(_scalar_text(v) for v in items)))
+            try:
+                out.append(Condition(op, key, tuple(_scalar_text(v) for v in items)))
+            except PolicySyntaxError as e:
+                raise e.within(f"{op}.{key}") from None
     return tuple(out)
 
 
@@ -381,23 +396,38 @@ _ELEMENTS = (
 
 
 def _syntax(raw: Any, index: int) -> _Draft:
-    if not isinstance(raw, dict) or set(raw) - _STMT_KEYS:
-        raise _malformed(SYNTAX_MSG)
+    if not isinstance(raw, dict):
+        raise _malformed(SYNTAX_MSG, "")
+    unknown = set(raw) - _STMT_KEYS
+    if unknown:
+        raise _malformed(SYNTAX_MSG, sorted(unknown)[0])
     sid = raw.get("Sid")
     eff = raw.get("Effect")
-    if (sid is not None and not isinstance(sid, str)) or not isinstance(eff, str):
-        raise _malformed(SYNTAX_MSG)
-    if eff.lower() not in ("allow", "deny"):
-        raise _malformed(SYNTAX_MSG)
-    if ("Action" in raw and "NotAction" in raw) or ("Resource" in raw and "NotResource" in raw):
-        raise _malformed(SYNTAX_MSG)
-    elements: dict[str, Any] = {
-        attr: _string_list(raw[element]) for element, attr in _ELEMENTS if element in raw
-    }
+    if sid is not None and not isinstance(sid, str):
+        raise _malformed(SYNTAX_MSG, "Sid")
+    if not isinstance(eff, str) or eff.lower() not in ("allow", "deny"):
+        raise _malformed(SYNTAX_MSG, "Effect" if "Effect" in raw else "")
+    if "Action" in raw and "NotAction" in raw:
+        raise _malformed(SYNTAX_MSG, "NotAction")
+    if "Resource" in raw and "NotResource" in raw:
+        raise _malformed(SYNTAX_MSG, "NotResource")
+    elements: dict[str, Any] = {}
+    for element, attr in _ELEMENTS:
+        if element in raw:
+            try:
+                elements[attr] = _string_list(raw[element])
+            except PolicySyntaxError as e:
+                raise e.within(element) from None
     for element, attr in (("Principal", "principal"), ("NotPrincipal", "not_principal")):
         if element in raw:
-            elements[attr] = _parse_principal(raw[element], element)
-    conditions = _parse_conditions(raw["Condition"]) if "Condition" in raw else ()
+            try:
+                elements[attr] = _parse_principal(raw[element], element)
+            except PolicySyntaxError as e:
+                raise e.within(element) from None
+    try:
+        conditions = _parse_conditions(raw["Condition"]) if "Condition" in raw else ()
+    except PolicySyntaxError as e:
+        raise e.within("Condition") from None
     return _Draft(index, sid, eff, elements, conditions)
 
 
@@ -405,14 +435,15 @@ def _legacy(d: _Draft, variables: bool) -> None:
     """What AWS's legacy parser refuses: an Effect in the wrong case, ARNs
     it cannot read, condition values its operator cannot take."""
     if d.effect not in ("Allow", "Deny"):
-        raise _malformed(LEGACY_MSG)
+        raise _malformed(LEGACY_MSG, "Effect")
+    resources = "Resource" if "resource" in d.elements else "NotResource"
     for r in d.elements.get("resource") or d.elements.get("not_resource") or ():
         problem = resource_problem(r)
         if problem and problem[0]:
-            raise _malformed(LEGACY_MSG)
+            raise _malformed(LEGACY_MSG, resources)
     for c in d.conditions:
         if cond.validate_values(c.spec, c.values, variables):
-            raise _malformed(LEGACY_MSG)
+            raise _malformed(LEGACY_MSG, f"Condition.{c.operator}.{c.key}")
 
 
 def parse_policy(doc: str | bytes | Mapping[str, Any], kind: PolicyKind | str) -> PolicyDocument:
@@ -441,41 +472,62 @@ def parse_policy(doc: str | bytes | Mapping[str, Any], kind: PolicyKind | str) -
         data = _load(text)
     else:
         raise _malformed("Policy document must be a JSON object")
-    if not isinstance(data, dict) or set(data) - _TOP_KEYS:
-        raise _malformed(SYNTAX_MSG)
+    if not isinstance(data, dict):
+        raise _malformed(SYNTAX_MSG, "")
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise _malformed(SYNTAX_MSG, sorted(unknown)[0])
     version = data.get("Version")
     pid = data.get("Id")
     raw = data.get("Statement")
     raw_list = [raw] if isinstance(raw, dict) else raw
-    if (
-        ("Version" in data and version not in (VERSION_2012, VERSION_2008))
-        or (pid is not None and not isinstance(pid, str))
-        or not isinstance(raw_list, list)
-        or not raw_list
-    ):
-        raise _malformed(SYNTAX_MSG)
+    if "Version" in data and version not in (VERSION_2012, VERSION_2008):
+        raise _malformed(SYNTAX_MSG, "Version")
+    if pid is not None and not isinstance(pid, str):
+        raise _malformed(SYNTAX_MSG, "Id")
+    if not isinstance(raw_list, list) or not raw_list:
+        raise _malformed(SYNTAX_MSG, "Statement")
+    # Where each statement is, for the error's path: an object is the Statement itself.
+    where = ["Statement"] if isinstance(raw, dict) else [f"Statement[{i}]" for i in range(len(raw))]
     variables = version == VERSION_2012
-    drafts = [_syntax(s, i) for i, s in enumerate(raw_list)]
-    for d in drafts:
-        _check_prohibited(d.elements, kind)
-    for d in drafts:
-        _legacy(d, variables)
-    _check_unique_sids(d.sid for d in drafts)
+    drafts = []
+    for i, s in enumerate(raw_list):
+        try:
+            drafts.append(_syntax(s, i))
+        except PolicySyntaxError as e:
+            raise e.within(where[i]) from None
+    try:
+        for d in drafts:
+            _check_prohibited(d.elements, kind)
+        for d in drafts:
+            _legacy(d, variables)
+    except PolicySyntaxError as e:
+        raise e.within(where[d.index]) from None
+    _check_unique_sids((d.sid for d in drafts), where)
     for d in drafts:
         if not (d.elements.get("action") or d.elements.get("not_action")):
-            raise _malformed(NO_ACTIONS_MSG)
+            raise _malformed(NO_ACTIONS_MSG, where[d.index])
         if kind is not PolicyKind.TRUST and not (
             d.elements.get("resource") or d.elements.get("not_resource")
         ):
-            raise _malformed(NO_RESOURCES_MSG)
-    statements = tuple(
-        Statement(
-            index=d.index,
-            effect=Effect(d.effect),
-            sid=d.sid,
-            conditions=d.conditions,
-            **d.elements,
-        )
-        for d in drafts
-    )
-    return PolicyDocument(kind=kind, statements=statements, version=version, id=pid)
+            raise _malformed(NO_RESOURCES_MSG, where[d.index])
+    statements = []
+    for d in drafts:
+        try:
+            statements.append(
+                Statement(
+                    index=d.index,
+                    effect=Effect(d.effect),
+                    sid=d.sid,
+                    conditions=d.conditions,
+                    **d.elements,
+                )
+            )
+        except PolicySyntaxError as e:
+            raise e.within(where[d.index]) from None
+    try:
+        return PolicyDocument(kind=kind, statements=tuple(statements), version=version, id=pid)
+    except PolicySyntaxError as e:
+        if isinstance(raw, dict) and e.path and e.path.startswith("Statement[0]"):
+            e.path = "Statement" + e.path[len("Statement[0]") :]
+        raise

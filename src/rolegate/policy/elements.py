@@ -41,11 +41,13 @@ class PolicySyntaxError(MalformedPolicyDocument):
         path: str | None = None,
         line: int | None = None,
         column: int | None = None,
+        detail: str | None = None,
     ) -> None:
         super().__init__(message)
         self.path = path
         self.line = line
         self.column = column
+        self.detail = detail  # what the JSON parser said, for tools
 
     def within(self, segment: str) -> PolicySyntaxError:
         """Prefix ``segment`` (``Statement[2]``) to the path as the error leaves a part."""
@@ -60,10 +62,13 @@ class PolicySyntaxError(MalformedPolicyDocument):
         return self
 
     def where(self) -> str:
-        """``line 3, column 7`` / ``Statement[0].Action`` / "" when unknown."""
+        """``line 3, column 7 (Expecting ...)`` / ``Statement[0].Action`` / "" when unknown."""
         if self.line is not None:
-            return f"line {self.line}, column {self.column}"
-        return self.path or ""
+            at = f"line {self.line}, column {self.column}"
+            return f"{at} ({self.detail})" if self.detail else at
+        if self.path:
+            return self.path
+        return "(document)" if self.path == "" else ""
 
 
 # AWS's own messages (recorded against AWS for CreatePolicy). AWS names
