@@ -238,6 +238,9 @@ INVALID: list[tuple[Any, str]] = [
         },
         RES,
     ),
+    # A missing Resource is reported before a vendorless action (re-recorded
+    # 18-02-2026, LocalStack's test_iam_policies snapshot, invalid-29; moto's
+    # older table expected the vendor message).
     ({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "invalid"}}, RES),
     ({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Resource": B}}, ACT),
     ({"Version": "2012-10-17", "Statement": {"Action": "s3:ListBucket", "Resource": B}}, SYN),
