@@ -31,21 +31,15 @@ from rolegate.errors import (
     AwsError,
     ExpiredToken,
     InternalFailure,
-    InvalidAction,
     InvalidClientTokenId,
-    MissingAction,
     MissingAuthenticationToken,
-    SignatureDoesNotMatch,
 )
 from rolegate.requestid import new_uuid
+from rolegate.routing import SERVICES, UNSIGNED_ACTIONS
 
 log = logging.getLogger("rolegate.server")
 
 MAX_BODY = 2 * 1024 * 1024  # a 100,000-char SAML assertion, form-encoded, fits
-SERVICES = ("sts", "iam", "organizations")
-_VERSIONS = {"2011-06-15": "sts", "2010-05-08": "iam"}
-# The only actions that arrive unsigned (reference §0.6).
-UNSIGNED_ACTIONS = frozenset({("sts", "AssumeRoleWithSAML"), ("sts", "AssumeRoleWithWebIdentity")})
 _INVALID_TOKEN = "The security token included in the request is invalid."
 _EXPIRED_TOKEN = "The security token included in the request is expired"
 _STS_FOR_SESSION_TOKEN = frozenset({"AssumeRole", "GetCallerIdentity"})
@@ -309,27 +303,13 @@ class RolegateApp:
         params: dict[str, Any] | None = None
         error: tuple[str, str] | None = None
         json_protocol = False
+        extra_headers: list[tuple[bytes, bytes]] = []
         try:
-            target = req.header("x-amz-target")
-            pairs: list[tuple[str, str]] = []
-            if target:
-                json_protocol = True
-                prefix, _, action = target.partition(".")
-                ctx.service = (
-                    "organizations" if prefix.startswith("AWSOrganizations") else "unknown"
-                )
-                ctx.action = action
-            else:
-                if query:
-                    pairs.extend(protocol.parse_query_string(query))
-                if method == "POST" and body:
-                    pairs.extend(protocol.parse_form(body))
-                flat: dict[str, str] = {}
-                for k, v in pairs:
-                    flat.setdefault(k, v)
-                ctx.action = flat.get("Action", "")
-                ctx.service = _VERSIONS.get(flat.get("Version", ""), "sts")
             auth = sigv4.parse_auth(req)
+            # The scope's service, never a header: see rolegate.routing.
+            ctx.service = routing.service_of(auth)
+            route = routing.read(req, auth, ctx.service, method, body)
+            ctx.action, json_protocol = route.action, route.json
             if auth is None:
                 if (ctx.service, ctx.action) not in UNSIGNED_ACTIONS:
                     raise MissingAuthenticationToken("Request is missing Authentication Token")
@@ -337,26 +317,17 @@ class RolegateApp:
                     kind="anonymous", arn="", account_id="", user_id="anonymous"
                 )
             else:
-                if auth.service not in SERVICES:
-                    raise SignatureDoesNotMatch(
-                        f"Credential should be scoped to correct service: '{ctx.service}'. "
-                    )
-                if not json_protocol:
-                    ctx.service = auth.service
                 ctx.region = auth.region
                 ctx.principal = self._authenticate(req, auth, ctx)
-            if not ctx.action:
-                raise MissingAction("Missing Action")
+            routing.check(route)
             handler = self.handlers.get(ctx.service, {}).get(ctx.action)
-            spec = protocol.get_service(ctx.service) if ctx.service in SERVICES else None
-            if spec is None or handler is None or ctx.action not in spec.operation_names:
-                ver = spec.version if spec else ""
-                raise InvalidAction(f"Could not find operation {ctx.action} for version {ver}")
+            if handler is None:
+                raise routing.unknown_operation(route)
             self._check_session_limits(ctx)
             if json_protocol:
                 params = protocol.decode_json_request(ctx.service, ctx.action, body)
             else:
-                params = protocol.decode_request(ctx.service, ctx.action, flat)
+                params = protocol.decode_request(ctx.service, ctx.action, route.params)
             result = handler(ctx, params)
             if json_protocol:
                 out = protocol.encode_json_response(ctx.service, ctx.action, result)
@@ -365,6 +336,10 @@ class RolegateApp:
                 out = protocol.encode_response(ctx.service, ctx.action, result, request_id)
                 ctype = b"text/xml"
             status = 200
+        except routing.NotServed as e:
+            error = (e.code, e.message)
+            status, nhdrs, out = routing.not_served(e, req, body, request_id)
+            ctype, extra_headers = nhdrs[0][1], nhdrs[1:]
         except AwsError as e:
             error = (e.code, e.message)
             status, ctype_s, out = protocol.encode_error(
@@ -394,6 +369,7 @@ class RolegateApp:
         hdrs = [
             (b"content-type", ctype),
             (b"x-amzn-requestid", request_id.encode()),
+            *extra_headers,
         ]
         return status, hdrs, out
 
