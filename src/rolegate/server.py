@@ -15,13 +15,14 @@ import gc
 import logging
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
-from rolegate import authz, protocol, sigv4, tokens
+from rolegate import authz, protocol, routing, sigv4, tokens
 from rolegate.appstate import AppState, Settings, TestClock
 from rolegate.audit import AuditWriter
 from rolegate.audit.events import record as audit_record
@@ -62,37 +63,63 @@ def _load_handlers() -> dict[str, dict[str, Callable[..., Any]]]:
 
 
 class KeyRingSource:
-    """The token key ring, read from the store and refreshed so that keys
-    added by ``rolegate keys rotate`` or by another node are picked up."""
+    """The token key ring, read from the store and kept in step with it, so
+    that ``rolegate keys rotate`` / ``retire`` and other nodes take effect here
+    within ``REFRESH`` seconds.
+
+    A request costs one clock read: at most once per ``REFRESH`` a request
+    reads the keys' ids and retired flags (a few rows, nothing decrypted) and
+    only a change reloads the ring. Retirement is a revocation, so it must
+    not wait long; a key added elsewhere never blocks opening either (an
+    unknown key id triggers a reload, see ``RolegateApp._open_token``).
+    """
 
     def __init__(self, store: Any) -> None:
         self._store = store
-        # How soon a key added elsewhere starts sealing here; opening never
-        # waits for it (an unknown key id triggers a reload).
-        self.REFRESH = float(os.environ.get("ROLEGATE_KEYRING_REFRESH", "30"))
+        self.REFRESH = float(os.environ.get("ROLEGATE_KEYRING_REFRESH", "1"))
+        self._lock = threading.Lock()
         self._ring: Any = None
-        self._loaded = 0.0
+        self._states: list[tuple[str, bool]] = []
+        self._loaded = self._checked = 0.0
         self._load()
 
     def _load(self) -> None:
+        # The states are read before the keys: a change landing between the
+        # two reads then differs from them at the next check and reloads.
+        states = self._store.sealing_key_states()
         rows = [r for r in self._store.sealing_keys() if r[3] is None]
         if not rows:
             key_id = "k" + secrets.token_hex(4)
             self._store.add_sealing_key(key_id, secrets.token_bytes(32))
+            states = self._store.sealing_key_states()
             rows = [r for r in self._store.sealing_keys() if r[3] is None]
         # Newest key seals; every unretired key opens.
         rows.sort(key=lambda r: r[2], reverse=True)
         self._ring = tokens.KeyRing([(r[0], bytes(r[1])) for r in rows])
-        self._loaded = time.monotonic()
+        self._states = states
+        self._loaded = self._checked = time.monotonic()
 
     def ring(self) -> Any:
-        if time.monotonic() - self._loaded > self.REFRESH:
-            self._load()
+        if time.monotonic() - self._checked > self.REFRESH:
+            self._check()
         return self._ring
+
+    def _check(self) -> None:
+        # One thread checks; the others keep the current ring meanwhile
+        # rather than queueing behind a database read.
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._checked = time.monotonic()
+            if self._store.sealing_key_states() != self._states:
+                self._load()
+        finally:
+            self._lock.release()
 
     def reload_if_stale(self, min_age: float = 2.0) -> bool:
         if time.monotonic() - self._loaded > min_age:
-            self._load()
+            with self._lock:
+                self._load()
             return True
         return False
 

@@ -1394,6 +1394,15 @@ class Store:
         retired.sort(key=lambda k: (k.retired_at or k.created_at, k.key_id), reverse=True)
         return active + retired
 
+    def sealing_key_states(self) -> builtins.list[tuple[str, bool]]:
+        """``(key_id, retired)`` of every key, sorted: what changes whenever a
+        key is added, retired or deleted, read without decrypting any key (the
+        server polls it about once a second)."""
+        c = t.sealing_keys.c
+        with self._read() as conn:
+            rows = conn.execute(select(c.key_id, c.retired_at)).all()
+        return sorted((r.key_id, r.retired_at is not None) for r in rows)
+
     def add_sealing_key(self, key_id: str, key: bytes, *, now: datetime | None = None) -> None:
         """Store a new (active) sealing key, encrypted; ``Conflict`` if the id exists."""
         with self.transaction() as tx:
