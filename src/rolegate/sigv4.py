@@ -646,7 +646,7 @@ def verify(
             return hmac.digest(key, msg, "sha256")
 
     given = auth.signature.encode("utf-8", "replace")
-    methods = (req.method,)
+    methods: tuple[str, ...] = (req.method,)
     if auth.presigned and req.method == "GET" and not req.body:
         # boto3's generate_presigned_url signs the operation's model method,
         # POST for every Query and JSON operation, and the Vault and
