@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock system-deps run test test-sqlite test-postgres bench lint clean
+.PHONY: install lock system-deps run test test-sqlite test-postgres bench lint clean fuzz
 
 # The pinned set: every package `make install` puts in the venv, pip and
 # the build backend included, at the version in constraints.txt. PIP_CONSTRAINT
@@ -59,6 +59,19 @@ TESTS ?=
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(TESTS)
+
+# The fuzzer (tests/fuzz): FUZZ_COUNT seeded requests in process, then
+# FUZZ_SERVER_COUNT against a real `rolegate serve`; failing cases are
+# appended to FUZZ_OUT (replay: python -m tests.fuzz --replay FILE).
+# `make test` runs a few thousand of them (tests/fuzz/test_fuzz.py).
+FUZZ_COUNT ?= 1000000
+FUZZ_SERVER_COUNT ?= 10000
+FUZZ_SEED ?= 1
+FUZZ_OUT ?= fuzz-failures.jsonl
+
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz --count $(FUZZ_COUNT) --server-count $(FUZZ_SERVER_COUNT) \
+	  --seed $(FUZZ_SEED) --out $(FUZZ_OUT)
 
 bench:
 	@$(MAKE) -s -q $(STAMP) 2>/dev/null || $(INSTALLING)

@@ -1,0 +1,1 @@
+"""A seeded, bounded fuzzer for every operation rolegate serves (see driver.py)."""
