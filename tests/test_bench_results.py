@@ -25,4 +25,6 @@ def test_reference_figures_are_committed_and_not_written_by_any_bench() -> None:
     assert "bench/reference/sts.json" in tracked and len(tracked) >= 5
     for script in (REPO / "bench").glob("*.py"):
         text = script.read_text()
-        assert not re.search(r"[\"']reference[\"']", text), script.name
+        # A bench may name the folder (run.py prints where the reference
+        # figures are) but never builds a path into it to write.
+        assert not re.search(r"[\"']reference[\"']\s*/", text), script.name
