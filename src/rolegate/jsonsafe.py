@@ -17,6 +17,7 @@ policy five or six.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["DEFAULT_MAX_DEPTH", "JsonTooDeep", "check_depth", "loads"]
@@ -54,13 +55,13 @@ def loads(text: str | bytes | bytearray, *, max_depth: int = DEFAULT_MAX_DEPTH, 
 
 
 def check_depth(value: Any, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
-    """Raise :class:`JsonTooDeep` if ``value`` (already parsed: dicts, lists,
+    """Raise :class:`JsonTooDeep` if ``value`` (already parsed: mappings, lists,
     tuples, scalars) nests more than ``max_depth`` containers. Iterative, so
     it is safe on any depth."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, dict):
+        if isinstance(node, Mapping):
             children: Any = node.values()
         elif isinstance(node, list | tuple):
             children = node
@@ -69,5 +70,5 @@ def check_depth(value: Any, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
         if depth > max_depth:
             raise JsonTooDeep(max_depth)
         for child in children:
-            if isinstance(child, dict | list | tuple):
+            if isinstance(child, Mapping | list | tuple):
                 stack.append((child, depth + 1))
