@@ -34,47 +34,165 @@ class AwsError(Exception):
         return f"{type(self).__name__}(code={self.code!r}, status={self.status}, message={self.message!r})"
 
 
-def _kind(name: str, code: str, status: int) -> type[AwsError]:
-    return type(name, (AwsError,), {"code": code, "status": status, "__module__": __name__})
+# Each kind is a class statement, not made by a factory, so that a type
+# checker sees a class (``except NoSuchEntity``, ``-> NoSuchEntity``).
 
 
 # Common to STS and IAM.
-ValidationError = _kind("ValidationError", "ValidationError", 400)
-AccessDenied = _kind("AccessDenied", "AccessDenied", 403)
-InvalidAction = _kind("InvalidAction", "InvalidAction", 400)
-MissingAction = _kind("MissingAction", "MissingAction", 400)
-MissingAuthenticationToken = _kind("MissingAuthenticationToken", "MissingAuthenticationToken", 403)
-IncompleteSignature = _kind("IncompleteSignature", "IncompleteSignature", 400)
-InvalidClientTokenId = _kind("InvalidClientTokenId", "InvalidClientTokenId", 403)
-SignatureDoesNotMatch = _kind("SignatureDoesNotMatch", "SignatureDoesNotMatch", 403)
-ExpiredToken = _kind("ExpiredToken", "ExpiredToken", 403)
-MalformedPolicyDocument = _kind("MalformedPolicyDocument", "MalformedPolicyDocument", 400)
-InternalFailure = _kind("InternalFailure", "InternalFailure", 500)
+class ValidationError(AwsError):
+    code = "ValidationError"
+    status = 400
+
+
+class AccessDenied(AwsError):
+    code = "AccessDenied"
+    status = 403
+
+
+class InvalidAction(AwsError):
+    code = "InvalidAction"
+    status = 400
+
+
+class MissingAction(AwsError):
+    code = "MissingAction"
+    status = 400
+
+
+class MissingAuthenticationToken(AwsError):
+    code = "MissingAuthenticationToken"
+    status = 403
+
+
+class IncompleteSignature(AwsError):
+    code = "IncompleteSignature"
+    status = 400
+
+
+class InvalidClientTokenId(AwsError):
+    code = "InvalidClientTokenId"
+    status = 403
+
+
+class SignatureDoesNotMatch(AwsError):
+    code = "SignatureDoesNotMatch"
+    status = 403
+
+
+class ExpiredToken(AwsError):
+    code = "ExpiredToken"
+    status = 403
+
+
+class MalformedPolicyDocument(AwsError):
+    code = "MalformedPolicyDocument"
+    status = 400
+
+
+class InternalFailure(AwsError):
+    code = "InternalFailure"
+    status = 500
+
 
 # IAM.
-NoSuchEntity = _kind("NoSuchEntity", "NoSuchEntity", 404)
-EntityAlreadyExists = _kind("EntityAlreadyExists", "EntityAlreadyExists", 409)
-DeleteConflict = _kind("DeleteConflict", "DeleteConflict", 409)
-LimitExceeded = _kind("LimitExceeded", "LimitExceeded", 409)
-InvalidInput = _kind("InvalidInput", "InvalidInput", 400)
-InvalidAuthenticationCode = _kind("InvalidAuthenticationCode", "InvalidAuthenticationCode", 403)
-PolicyNotAttachable = _kind("PolicyNotAttachable", "PolicyNotAttachable", 400)
-ConcurrentModification = _kind("ConcurrentModification", "ConcurrentModification", 409)
-PasswordPolicyViolation = _kind("PasswordPolicyViolation", "PasswordPolicyViolation", 400)
-UnmodifiableEntity = _kind("UnmodifiableEntity", "UnmodifiableEntity", 400)
-ReportNotPresent = _kind("ReportNotPresent", "ReportNotPresent", 410)
-ReportExpired = _kind("ReportExpired", "ReportExpired", 410)
+class NoSuchEntity(AwsError):
+    code = "NoSuchEntity"
+    status = 404
+
+
+class EntityAlreadyExists(AwsError):
+    code = "EntityAlreadyExists"
+    status = 409
+
+
+class DeleteConflict(AwsError):
+    code = "DeleteConflict"
+    status = 409
+
+
+class LimitExceeded(AwsError):
+    code = "LimitExceeded"
+    status = 409
+
+
+class InvalidInput(AwsError):
+    code = "InvalidInput"
+    status = 400
+
+
+class InvalidAuthenticationCode(AwsError):
+    code = "InvalidAuthenticationCode"
+    status = 403
+
+
+class PolicyNotAttachable(AwsError):
+    code = "PolicyNotAttachable"
+    status = 400
+
+
+class ConcurrentModification(AwsError):
+    code = "ConcurrentModification"
+    status = 409
+
+
+class PasswordPolicyViolation(AwsError):
+    code = "PasswordPolicyViolation"
+    status = 400
+
+
+class UnmodifiableEntity(AwsError):
+    code = "UnmodifiableEntity"
+    status = 400
+
+
+class ReportNotPresent(AwsError):
+    code = "ReportNotPresent"
+    status = 410
+
+
+class ReportExpired(AwsError):
+    code = "ReportExpired"
+    status = 410
+
 
 # STS.
-PackedPolicyTooLarge = _kind("PackedPolicyTooLarge", "PackedPolicyTooLarge", 400)
-ExpiredTokenException = _kind("ExpiredTokenException", "ExpiredTokenException", 400)
-IDPRejectedClaim = _kind("IDPRejectedClaim", "IDPRejectedClaim", 403)
-InvalidIdentityToken = _kind("InvalidIdentityToken", "InvalidIdentityToken", 400)
-IDPCommunicationError = _kind("IDPCommunicationError", "IDPCommunicationError", 400)
-InvalidAuthorizationMessage = _kind(
-    "InvalidAuthorizationMessage", "InvalidAuthorizationMessageException", 400
-)
-InvalidContextAssertion = _kind("InvalidContextAssertion", "InvalidContextAssertion", 400)
+class PackedPolicyTooLarge(AwsError):
+    code = "PackedPolicyTooLarge"
+    status = 400
+
+
+class ExpiredTokenException(AwsError):
+    code = "ExpiredTokenException"
+    status = 400
+
+
+class IDPRejectedClaim(AwsError):
+    code = "IDPRejectedClaim"
+    status = 403
+
+
+class InvalidIdentityToken(AwsError):
+    code = "InvalidIdentityToken"
+    status = 400
+
+
+class IDPCommunicationError(AwsError):
+    code = "IDPCommunicationError"
+    status = 400
+
+
+class InvalidAuthorizationMessage(AwsError):
+    code = "InvalidAuthorizationMessageException"
+    status = 400
+
+
+class InvalidContextAssertion(AwsError):
+    code = "InvalidContextAssertion"
+    status = 400
+
+
 # Not in botocore's sts model, but what AWS answers for session tags that
 # clash (duplicate keys, transitive keys; recorded against AWS in 2025).
-InvalidParameterValue = _kind("InvalidParameterValue", "InvalidParameterValue", 400)
+class InvalidParameterValue(AwsError):
+    code = "InvalidParameterValue"
+    status = 400
