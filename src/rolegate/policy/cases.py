@@ -14,7 +14,8 @@ from typing import Any
 
 from rolegate.errors import MalformedPolicyDocument
 from rolegate.policy import jsontext
-from rolegate.policy.document import SYNTAX_MSG, PolicyKind, parse_policy
+from rolegate.policy.document import PolicyKind, parse_policy
+from rolegate.policy.elements import SYNTAX_MSG
 from rolegate.policy.evaluate import (
     CompiledPolicy,
     EvaluationResult,

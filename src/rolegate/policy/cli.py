@@ -108,14 +108,15 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _error_fields(e: MalformedPolicyDocument) -> dict[str, Any]:
-    known = isinstance(e, PolicySyntaxError)
-    return {
-        "error": e.message,
-        "path": e.path if known else None,
-        "line": e.line if known else None,
-        "column": e.column if known else None,
-        "detail": e.detail if known else None,
-    }
+    if isinstance(e, PolicySyntaxError):
+        return {
+            "error": e.message,
+            "path": e.path,
+            "line": e.line,
+            "column": e.column,
+            "detail": e.detail,
+        }
+    return {"error": e.message, "path": None, "line": None, "column": None, "detail": None}
 
 
 def _add_commands(policy: argparse.ArgumentParser) -> None:
@@ -144,7 +145,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
     The parsed namespace gets ``func`` (``func(args) -> int``).
     """
-    policy = subparsers.add_parser("policy", help="evaluate or validate IAM policies")
+    policy: argparse.ArgumentParser = subparsers.add_parser(
+        "policy", help="evaluate or validate IAM policies"
+    )
     _add_commands(policy)
     policy.set_defaults(func=_run)
     return policy

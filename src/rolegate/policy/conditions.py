@@ -23,13 +23,21 @@ import base64
 import binascii
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any, cast
 
 from rolegate.policy import match as m
-from rolegate.policy.variables import Template, Var, parse_template, resolve, var_value
+from rolegate.policy.variables import (
+    Template,
+    Var,
+    parse_template,
+    resolve,
+    template_text,
+    var_value,
+)
 
 __all__ = [
     "OPERATORS",
@@ -56,7 +64,7 @@ class OperatorSpec:
 
 def _spec(
     name: str, family: str, negated: bool = False, compare: str = "eq", variables: bool = False
-):
+) -> tuple[str, OperatorSpec]:
     return name, OperatorSpec(name, family, negated, compare, variables)
 
 
@@ -188,7 +196,7 @@ ConditionFn = Callable[[Mapping[str, object]], bool]
 ValueMatch = Callable[[str, Mapping[str, object]], bool]
 
 
-def _cmp(op: str):
+def _cmp(op: str) -> Callable[[Any, Any], bool]:
     if op == "lt":
         return lambda a, b: a < b
     if op == "le":
@@ -213,7 +221,7 @@ def _resolver(template: Template) -> Callable[[Mapping[str, object]], str | None
         def one(ctx: Mapping[str, object]) -> str | None:
             v = ctx.get(key)
             if v.__class__ is str:
-                return v  # type: ignore[return-value]
+                return v
             return var_value(var, ctx)
 
         return one
@@ -222,7 +230,7 @@ def _resolver(template: Template) -> Callable[[Mapping[str, object]], str | None
         r = resolve(template, ctx)
         if r is None:
             return None
-        return "".join(p if isinstance(p, str) else p.text for p in r)  # type: ignore[union-attr]
+        return "".join(p if isinstance(p, str) else p.text for p in r)
 
     return many
 
@@ -235,13 +243,14 @@ def _positive_matcher(spec: OperatorSpec, values: tuple[str, ...], variables: bo
         templates = _templates(values, var_ok)
         dynamic = [t for t in templates if any(isinstance(p, Var) for p in t)]
         static = [t for t in templates if t not in dynamic]
+        norm: Callable[[str], str] | None
         if fam == "str_eq":
             norm = None
         elif fam == "str_eq_ic":
             norm = str.lower
         else:
             norm = bool_text
-        texts = ("".join(p if isinstance(p, str) else p.text for p in t) for t in static)  # type: ignore[union-attr]
+        texts = (template_text(t) for t in static)
         fixed = frozenset(texts if norm is None else map(norm, texts))
         if not dynamic:
             if norm is None:
@@ -301,15 +310,16 @@ def _positive_matcher(spec: OperatorSpec, values: tuple[str, ...], variables: bo
 
         return pos_bin
     if fam == "ip":
-        nets = [parse_network(v) for v in values]
-        if any(n is None for n in nets):
+        parsed = [parse_network(v) for v in values]
+        nets = [n for n in parsed if n is not None]
+        if len(nets) != len(parsed):
             raise ValueError(f"{spec.name}: invalid IP address or CIDR")
 
         def pos_ip(s: str, ctx: Mapping[str, object]) -> bool:
             addr = parse_ip(s)
             if addr is None:
                 return False
-            return any(addr.version == n.version and addr in n for n in nets)  # type: ignore[union-attr,operator]
+            return any(addr.version == n.version and addr in n for n in nets)
 
         return pos_ip
     raise ValueError(f"unknown operator family {fam}")  # pragma: no cover
@@ -359,8 +369,8 @@ def compile_condition(
                 if v is None:
                     return missing
                 if v.__class__ is str:
-                    return not pos(v, ctx)  # type: ignore[arg-type]
-                return not any(pos(x, ctx) for x in v)  # type: ignore[union-attr]
+                    return not pos(v, ctx)
+                return not any(pos(x, ctx) for x in cast("Iterable[str]", v))
 
             return plain_negated
 
@@ -369,8 +379,8 @@ def compile_condition(
             if v is None:
                 return missing
             if v.__class__ is str:
-                return pos(v, ctx)  # type: ignore[arg-type]
-            return any(pos(x, ctx) for x in v)  # type: ignore[union-attr]
+                return pos(v, ctx)
+            return any(pos(x, ctx) for x in cast("Iterable[str]", v))
 
         return plain
 
@@ -380,8 +390,8 @@ def compile_condition(
             v = ctx.get(key)
             if v is None:
                 return if_exists
-            vals = (v,) if v.__class__ is str else v
-            return any(pos(x, ctx) is not negated for x in vals)  # type: ignore[union-attr]
+            vals = (v,) if v.__class__ is str else cast("Iterable[str]", v)
+            return any(pos(x, ctx) is not negated for x in vals)
 
         return any_value
 
@@ -389,7 +399,7 @@ def compile_condition(
         v = ctx.get(key)
         if v is None:
             return True
-        vals = (v,) if v.__class__ is str else v
-        return all(pos(x, ctx) is not negated for x in vals)  # type: ignore[union-attr]
+        vals = (v,) if v.__class__ is str else cast("Iterable[str]", v)
+        return all(pos(x, ctx) is not negated for x in vals)
 
     return all_values

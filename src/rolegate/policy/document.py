@@ -488,7 +488,11 @@ def parse_policy(doc: str | bytes | Mapping[str, Any], kind: PolicyKind | str) -
     if not isinstance(raw_list, list) or not raw_list:
         raise _malformed(SYNTAX_MSG, "Statement")
     # Where each statement is, for the error's path: an object is the Statement itself.
-    where = ["Statement"] if isinstance(raw, dict) else [f"Statement[{i}]" for i in range(len(raw))]
+    where = (
+        ["Statement"]
+        if isinstance(raw, dict)
+        else [f"Statement[{i}]" for i in range(len(raw_list))]
+    )
     variables = version == VERSION_2012
     drafts = []
     for i, s in enumerate(raw_list):

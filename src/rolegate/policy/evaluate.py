@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 from rolegate import arn as arnlib
 from rolegate.policy import match as m
-from rolegate.policy.conditions import compile_condition, split_operator
+from rolegate.policy.conditions import OperatorSpec, compile_condition, split_operator
 from rolegate.policy.document import Effect, PolicyDocument, PolicyKind, Statement, parse_policy
 from rolegate.policy.variables import Var, parse_resource_template, parse_template
 
@@ -300,14 +300,18 @@ class CompiledStatement:
             am = one
         else:
 
-            def am(action: str, _ms=tuple(matchers)) -> bool:
+            def am(action: str, _ms: tuple[m.Matcher, ...] = tuple(matchers)) -> bool:
                 for f in _ms:  # noqa: SIM110 - a loop beats any(genexpr) on the hot path
                     if f(action):
                         return True
                 return False
 
         if self.not_action:
-            self.action_match: Callable[[str], bool] = lambda a, _am=am: not _am(a)
+
+            def not_am(a: str, _am: m.Matcher = am) -> bool:
+                return not _am(a)
+
+            self.action_match: Callable[[str], bool] = not_am
         else:
             self.action_match = am
         self.resource_match = _compile_resources(st, variables)
@@ -315,7 +319,7 @@ class CompiledStatement:
         self.not_principal_deny = self.deny and st.not_principal is not None
         self.conditions = tuple(
             compile_condition(
-                *split_operator(c.operator),  # type: ignore[misc]
+                *_operator(c.operator),
                 c.key_lower,
                 c.values,
                 variables,
@@ -368,6 +372,14 @@ def _make_check(rm: Check | None, conds: tuple[Callable[[Mapping[str, Any]], boo
     return check
 
 
+def _operator(name: str) -> tuple[str | None, OperatorSpec, bool]:
+    """split_operator() of an operator that parse_policy already accepted."""
+    parts = split_operator(name)
+    if parts is None:  # pragma: no cover - parse_policy rejects unknown operators
+        raise TypeError(f"unknown condition operator {name!r}")
+    return parts
+
+
 def _compile_resources(
     st: Statement, variables: bool
 ) -> Callable[[str, Mapping[str, Any]], bool] | None:
@@ -385,7 +397,9 @@ def _compile_resources(
     if len(ms) == 1 and not negate:
         return ms[0]
 
-    def match_any(r: str, ctx: Mapping[str, Any], _ms=tuple(ms)) -> bool:
+    def match_any(
+        r: str, ctx: Mapping[str, Any], _ms: tuple[m.ContextMatcher, ...] = tuple(ms)
+    ) -> bool:
         for f in _ms:  # noqa: SIM110 - hot path
             if f(r, ctx):
                 return True
@@ -586,9 +600,11 @@ class PolicySet:
         for p in (*self.identity, *(self.session or ()), *(x for lv in levels for x in lv)):
             if not isinstance(p, CompiledPolicy):
                 raise TypeError(f"PolicySet expects CompiledPolicy objects, got {type(p).__name__}")
-        for p in (self.resource, self.boundary):
-            if p is not None and not isinstance(p, CompiledPolicy):
-                raise TypeError(f"PolicySet expects CompiledPolicy objects, got {type(p).__name__}")
+        for one in (self.resource, self.boundary):
+            if one is not None and not isinstance(one, CompiledPolicy):
+                raise TypeError(
+                    f"PolicySet expects CompiledPolicy objects, got {type(one).__name__}"
+                )
 
 
 # --- evaluation ---------------------------------------------------------------

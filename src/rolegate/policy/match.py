@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 
-from rolegate.policy.variables import Literal, Template, Var, var_value
+from rolegate.policy.variables import Literal, ResolvedTemplate, Template, Var, var_value
 
 __all__ = [
     "Matcher",
@@ -68,8 +68,10 @@ def template_regex(template: Template, *, arn_mode: bool) -> str:
     for piece in template:
         if isinstance(piece, Var):  # pragma: no cover - callers resolve first
             raise TypeError("unresolved variable")
-        literal = isinstance(piece, Literal)
-        text = piece.text if literal else piece
+        if isinstance(piece, Literal):
+            literal, text = True, piece.text
+        else:
+            literal, text = False, piece
         for ch in text:
             cls = "[^:]" if segmented and colons < 5 else "."
             if ch == ":":
@@ -114,14 +116,15 @@ def _compiled(source: str) -> re.Pattern[str]:
     return re.compile(source, re.DOTALL)
 
 
-def _static_matcher(template: Template, *, arn_mode: bool) -> Matcher:
+def _static_matcher(template: ResolvedTemplate, *, arn_mode: bool) -> Matcher:
     """A matcher for a template without variables."""
     if not template:
         return "".__eq__
+    first = template[0]
     if all(isinstance(p, Literal) for p in template) or (
-        len(template) == 1 and "*" not in template[0] and "?" not in template[0]  # type: ignore[operator]
+        len(template) == 1 and isinstance(first, str) and "*" not in first and "?" not in first
     ):
-        text = "".join(p.text if isinstance(p, Literal) else p for p in template)  # type: ignore[union-attr]
+        text = "".join(p.text if isinstance(p, Literal) else p for p in template)
         return text.__eq__
     if len(template) == 1:
         pattern = template[0]
@@ -132,7 +135,11 @@ def _static_matcher(template: Template, *, arn_mode: bool) -> Matcher:
         if pattern.endswith("*") and "*" not in pattern[:-1] and "?" not in pattern:
             prefix = pattern[:-1]
             if not arn_mode or prefix.count(":") >= 5 or pattern.count(":") < 5:
-                return lambda s, _p=prefix: s.startswith(_p)
+
+                def starts_with(s: str, _p: str = prefix) -> bool:
+                    return s.startswith(_p)
+
+                return starts_with
     fullmatch = _compiled(template_regex(template, arn_mode=arn_mode)).fullmatch
     return lambda s: fullmatch(s) is not None
 
@@ -157,12 +164,16 @@ def compile_template(template: Template, *, arn_mode: bool) -> ContextMatcher:
     """
     variables = [p for p in template if isinstance(p, Var)]
     if not variables:
-        m = _static_matcher(template, arn_mode=arn_mode)
-        return lambda s, ctx, _m=m: _m(s)
+        m = _static_matcher(_substitute(template, ()), arn_mode=arn_mode)
+
+        def match_static(s: str, ctx: Mapping[str, object], _m: Matcher = m) -> bool:
+            return _m(s)
+
+        return match_static
     cache: dict[object, Matcher] = {}
 
     def build(key: object) -> Matcher:
-        resolved = _substitute(template, key if isinstance(key, tuple) else (key,))  # type: ignore[arg-type]
+        resolved = _substitute(template, key if isinstance(key, tuple) else (key,))
         if len(cache) >= _RESOLVED_CACHE_MAX:
             cache.clear()
         f = cache[key] = _static_matcher(resolved, arn_mode=arn_mode)
@@ -201,7 +212,7 @@ def compile_template(template: Template, *, arn_mode: bool) -> ContextMatcher:
     return match
 
 
-def _substitute(template: Template, values: tuple[str, ...]) -> Template:
+def _substitute(template: Template, values: tuple[str, ...]) -> ResolvedTemplate:
     """Replace the template's variables, in order, by Literal values."""
     it = iter(values)
     return tuple(Literal(next(it)) if isinstance(p, Var) else p for p in template)

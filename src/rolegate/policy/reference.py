@@ -15,7 +15,7 @@ evaluation logic"), "Condition operators", "Policy variables"; reference §4.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from rolegate.policy import conditions as cv
@@ -299,8 +299,8 @@ def _one_matches(c: Condition, request_value: str, ctx: Mapping[str, Any], varia
             if {"eq": a == b, "lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[spec.compare]:
                 return True
         elif fam == "binary":
-            a, b = cv.parse_binary(request_value), cv.parse_binary(pv)
-            if a is not None and a == b:
+            blob, want = cv.parse_binary(request_value), cv.parse_binary(pv)
+            if blob is not None and blob == want:
                 return True
         elif fam == "ip":
             addr, net = cv.parse_ip(request_value), cv.parse_network(pv)
@@ -340,7 +340,7 @@ def _applies(doc: PolicyDocument, st: Statement, req: Request, ctx: Mapping[str,
 
 def _statements(
     cp: CompiledPolicy, category: str, req: Request, ctx: Mapping[str, Any], bounded: bool
-):
+) -> Iterator[tuple[MatchedStatement, int]]:
     """Yield (MatchedStatement, how-named) for every statement of ``cp`` that applies."""
     doc = cp.document
     for st in doc.statements:
@@ -373,13 +373,17 @@ def _scp_applies(req: Request, ctx: Mapping[str, Any]) -> bool:
     return not (role_arn and ":role/aws-service-role/" in role_arn)
 
 
+# A statement that applies, with how its principal named the caller (match.DIRECT...).
+Found = tuple[MatchedStatement, int]
+
+
 def reference_evaluate(
     policy_set: PolicySet, request: Request, *, resource_must_allow: bool = False
 ) -> EvaluationResult:
     ctx = normalize_context(request.context)
     ps = policy_set
 
-    def scan(policies, category):
+    def scan(policies: Iterable[CompiledPolicy], category: str) -> list[Found]:
         bounded = ps.boundary is not None
         return [x for cp in policies for x in _statements(cp, category, request, ctx, bounded)]
 
@@ -398,7 +402,7 @@ def reference_evaluate(
         *found["resource"],
     ]
 
-    def allows(items):
+    def allows(items: Iterable[Found]) -> list[MatchedStatement]:
         return [ms for ms, _ in items if ms.effect == "Allow"]
 
     # 1. An explicit deny in any policy wins.
@@ -406,10 +410,10 @@ def reference_evaluate(
     if denies:
         return EvaluationResult(Decision.EXPLICIT_DENY, tuple(denies), "deny")
 
-    def deny(reason):
+    def deny(reason: str) -> EvaluationResult:
         return EvaluationResult(Decision.IMPLICIT_DENY, (), reason)
 
-    def allow(*groups):
+    def allow(*groups: Iterable[MatchedStatement]) -> EvaluationResult:
         return EvaluationResult(Decision.ALLOW, tuple(x for g in groups for x in g))
 
     who = request.principal

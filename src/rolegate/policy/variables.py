@@ -22,6 +22,7 @@ __all__ = [
     "Literal",
     "Var",
     "Template",
+    "ResolvedTemplate",
     "parse_template",
     "parse_resource_template",
     "resource_split",
@@ -44,6 +45,8 @@ class Var:
 
 Piece = str | Literal | Var
 Template = tuple[Piece, ...]
+# A template whose variables were replaced by their values (resolve()).
+ResolvedTemplate = tuple[str | Literal, ...]
 
 _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 
@@ -148,9 +151,9 @@ def var_value(var: Var, ctx: Mapping[str, object]) -> str | None:
     return var.default
 
 
-def resolve(template: Template, ctx: Mapping[str, object]) -> Template | None:
+def resolve(template: Template, ctx: Mapping[str, object]) -> ResolvedTemplate | None:
     """Replace every Var by a Literal of its value; None when one is unresolved."""
-    out: list[Piece] = []
+    out: list[str | Literal] = []
     for p in template:
         if isinstance(p, Var):
             value = var_value(p, ctx)
