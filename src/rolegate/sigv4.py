@@ -282,7 +282,8 @@ def _parse_header_auth(req: HttpRequest, header: str) -> SigV4Auth:
             params.setdefault(key, value)
 
     date_values = req._index.get("x-amz-date", ())
-    http_dates = req._index.get("date", ())
+    # Typed as a Sequence (not list | tuple[()]): non-empty when date_values is empty (the missing check).
+    http_dates: Sequence[str] = req._index.get("date", ())
     missing: list[str] = []
     for key in ("Credential", "Signature", "SignedHeaders"):
         if not params.get(key):

@@ -95,7 +95,7 @@ _B64URL_VALUE = {c: i for i, c in enumerate(_B64URL_ALPHABET)}
 _MIN_BLOB = 2 + 1 + NONCE_LENGTH + TAG_LENGTH
 
 
-class InvalidSessionToken(InvalidClientTokenId):  # type: ignore[misc, valid-type]
+class InvalidSessionToken(InvalidClientTokenId):
     """Any token that cannot be opened: forged, altered, truncated, foreign.
 
     The client only ever sees AWS's generic message; ``reason`` is for logs.
@@ -106,7 +106,7 @@ class InvalidSessionToken(InvalidClientTokenId):  # type: ignore[misc, valid-typ
         self.reason = reason
 
 
-class SessionExpired(ExpiredToken):  # type: ignore[misc, valid-type]
+class SessionExpired(ExpiredToken):
     """An authentic token past its expiry (AWS: ``ExpiredToken``, 403)."""
 
     def __init__(self, expires_at: int) -> None:
@@ -201,7 +201,7 @@ _FEDERATION_AT = _FIELDS.index("federation")
 
 
 def _pack_claims(claims: SessionClaims) -> bytes:
-    values = _get_fields(claims)
+    values: tuple[Any, ...] | list[Any] = _get_fields(claims)
     if type(claims.issuer) is not dict or (
         claims.federation is not None and type(claims.federation) is not dict
     ):
@@ -214,7 +214,8 @@ def _pack_claims(claims: SessionClaims) -> bytes:
         packer = _tls.packer
     except AttributeError:
         packer = _tls.packer = msgpack.Packer(use_bin_type=True)
-    return packer.pack(values)
+    packed: bytes = packer.pack(values)
+    return packed
 
 
 # One Packer per thread (Packer is not thread-safe): packb builds a new one

@@ -261,7 +261,7 @@ def decode_json_request(
     if op.json_decoder is None:
         return {}
     try:
-        result = op.json_decoder(document, "")
+        result: dict[str, Any] = op.json_decoder(document, "")
     except RecursionError:
         raise AwsError(
             "The request is nested too deeply", code=SERIALIZATION_CODE, status=400

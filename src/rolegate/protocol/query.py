@@ -251,8 +251,8 @@ class QueryDecoderCompiler:
             if groups is not None:
                 here = node_path(parent, here_name) if here_name != "" else parent
                 for head, group in groups.items():
-                    name, display, decoder = compounds[head]
-                    out[name] = decoder(group, here, display, errors)
+                    name, display, decode_group = compounds[head]
+                    out[name] = decode_group(group, here, display, errors)
             return out
 
         return decode_structure
@@ -410,7 +410,7 @@ def decode_request(
     if op.query_decoder is None:
         return {}
     errors: list[str] = []
-    result = op.query_decoder(params, "", "", errors)
+    result: dict[str, Any] = op.query_decoder(params, "", "", errors)
     if validate and op.validator is not None:
         # Type errors come first, then the constraints of what did decode.
         op.validator(result, "", "", errors)

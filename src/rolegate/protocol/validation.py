@@ -178,7 +178,9 @@ class ValidatorCompiler:
 
         return check_structure
 
-    def _union(self, shape: Shape, members: tuple[tuple[str, str, bool, Check | None], ...]) -> Check:
+    def _union(
+        self, shape: Shape, members: tuple[tuple[str, str, bool, Check | None], ...]
+    ) -> Check:
         """A tagged union (``"union": true`` in the model): exactly one member
         set, then that member's own checks. The text follows the constraint
         wording of the other violations; no recorded AWS answer for a union

@@ -55,7 +55,7 @@ _SAFE_ASCII = bytes(b for b in range(128) if _XML_SPECIAL_ASCII.match(chr(b)) is
 _LONG = 64
 
 
-def xml_text(value: Any) -> str:
+def xml_text(value: object) -> str:
     """Escape text content; the common case (nothing to escape) is one scan.
 
     Also the encoder of string members, so a non-str value is str()-ed here.
@@ -182,8 +182,12 @@ class XmlEncoderCompiler:
 
     def _element_name(self, member: Shape, name: str) -> str:
         if member.type_name == "list" and member.serialization.get("flattened"):
-            return member.member.serialization.get("name") or member.serialization.get("name", name)
-        return member.serialization.get("name", name)
+            flat: str = member.member.serialization.get("name") or member.serialization.get(
+                "name", name
+            )
+            return flat
+        wire: str = member.serialization.get("name", name)
+        return wire
 
     def _structure(self, shape: Shape) -> Appender:
         plan = []
