@@ -6,11 +6,15 @@ results go back out as XML or JSON; :class:`rolegate.errors.AwsError` becomes
 the service's error envelope. Nothing here does I/O.
 """
 
+from rolegate.protocol.codec import (
+    decode_json_request,
+    decode_request,
+    encode_error,
+    encode_json_response,
+    encode_response,
+)
 from rolegate.protocol.form import parse_form, parse_query_string
-from rolegate.protocol.jsonproto import decode_json_request, encode_json_response
 from rolegate.protocol.models import OperationSpec, ServiceSpec, get_service
-from rolegate.protocol.query import decode_request
-from rolegate.protocol.xml import encode_error, encode_response
 
 __all__ = [
     "OperationSpec",

@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.model import Shape
 
 from rolegate.errors import AwsError
-from rolegate.protocol.validation import display_name, join_path, raise_validation
+from rolegate.protocol.validation import display_name, join_path
 from rolegate.protocol.xml import as_utc
-
-if TYPE_CHECKING:
-    from rolegate.protocol.models import ServiceSpec
 
 SERIALIZATION_CODE = "SerializationException"
 VALIDATION_CODE = "ValidationException"
@@ -230,111 +226,3 @@ class JsonCompiler:
         if kind in ("float", "double"):
             return float
         return _identity
-
-
-def decode_json_request(
-    service: str | ServiceSpec, action: str, body: bytes, *, validate: bool = True
-) -> dict[str, Any]:
-    """Decode a JSON 1.1 request body for ``action`` into boto3's input dict.
-
-    An empty body counts as ``{}``. Raises ``SerializationException`` (400)
-    for a body that is not a JSON object or a member of the wrong type, and
-    ``ValidationError`` with code ``ValidationException`` for constraints.
-    """
-    from rolegate.protocol.models import get_service
-
-    spec = get_service(service) if isinstance(service, str) else service
-    op = spec.operation(action)
-    if not body.strip():
-        document: Any = {}
-    else:
-        try:
-            document = json.loads(body)
-        except (ValueError, RecursionError):
-            raise AwsError(
-                "The request body is not valid JSON", code=SERIALIZATION_CODE, status=400
-            ) from None
-    if not isinstance(document, dict):
-        raise AwsError(
-            "The request body must be a JSON object", code=SERIALIZATION_CODE, status=400
-        )
-    if op.json_decoder is None:
-        return {}
-    try:
-        result: dict[str, Any] = op.json_decoder(document, "")
-    except RecursionError:
-        raise AwsError(
-            "The request is nested too deeply", code=SERIALIZATION_CODE, status=400
-        ) from None
-    if validate and op.validator is not None:
-        errors: list[str] = []
-        op.validator(result, "", "", errors)
-        if errors and spec.name in _INPUT_ERROR_SERVICES:
-            raise input_error(errors[0])
-        raise_validation(errors, code=VALIDATION_CODE)
-    return result
-
-
-# Organizations answers a constraint violation with InvalidInputException,
-# a Reason code and the model's text for that reason, not with the generic
-# ValidationException (observed: DescribeAccount with a malformed AccountId:
-# "InvalidInputException ... You provided a value that does not match the
-# required pattern.").
-_INPUT_ERROR_SERVICES = frozenset({"organizations"})
-_INPUT_REASONS = (
-    (
-        "Member must not be null",
-        "INPUT_REQUIRED",
-        "You must include a value for all required parameters.",
-    ),
-    (
-        "Member must have length greater",
-        "MIN_LENGTH_EXCEEDED",
-        "You provided a string parameter that is shorter than allowed.",
-    ),
-    (
-        "Member must have length less",
-        "MAX_LENGTH_EXCEEDED",
-        "You provided a string parameter that is longer than allowed.",
-    ),
-    (
-        "Member must have value greater",
-        "MIN_VALUE_EXCEEDED",
-        "You provided a numeric parameter that has a smaller value than allowed.",
-    ),
-    (
-        "Member must have value less",
-        "MAX_VALUE_EXCEEDED",
-        "You provided a numeric parameter that has a larger value than allowed.",
-    ),
-    ("Member must satisfy enum value set", "INVALID_ENUM", "You specified an invalid value."),
-    (
-        "Member must satisfy regular expression pattern",
-        "INVALID_PATTERN",
-        "You provided a value that does not match the required pattern.",
-    ),
-)
-
-
-def input_error(violation: str) -> AwsError:
-    """Organizations' ``InvalidInputException`` for one constraint violation."""
-    reason, message = next(
-        ((r, m) for needle, r, m in _INPUT_REASONS if needle in violation),
-        ("INVALID_INPUT", "You provided invalid values for one or more of the request parameters."),
-    )
-    err = AwsError(message, code="InvalidInputException", status=400)
-    err.fields = {"Reason": reason}
-    return err
-
-
-def encode_json_response(
-    service: str | ServiceSpec, action: str, result: dict[str, Any] | None
-) -> bytes:
-    """Render ``result`` as the JSON 1.1 response body (``{}`` when no output)."""
-    from rolegate.protocol.models import get_service
-
-    spec = get_service(service) if isinstance(service, str) else service
-    op = spec.operation(action)
-    if op.json_encoder is None or not result:
-        return b"{}"
-    return json.dumps(op.json_encoder(result), separators=(",", ":")).encode("utf-8")

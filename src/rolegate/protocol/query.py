@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.model import Shape
 
@@ -25,12 +25,8 @@ from rolegate.protocol.validation import (
     INVALID,
     display_name,
     node_path,
-    raise_validation,
     violation,
 )
-
-if TYPE_CHECKING:
-    from rolegate.protocol.models import ServiceSpec
 
 # List indexes are 1-based; an index above this is rejected. No model list
 # allows more than 256 elements, and the cap keeps a body like
@@ -385,34 +381,3 @@ class QueryDecoderCompiler:
             return out
 
         return decode_map
-
-
-def decode_request(
-    service: str | ServiceSpec,
-    action: str,
-    params: Mapping[str, str],
-    *,
-    validate: bool = True,
-) -> dict[str, Any]:
-    """Decode the flat Query parameters of ``action`` into boto3's input dict.
-
-    ``params`` is the request's ``name -> value`` mapping (``dict(parse_form(body))``:
-    the last of repeated names wins). Unknown parameters, ``Action`` and
-    ``Version`` are ignored. Raises ``InvalidAction`` for an action the
-    service does not have and one ``ValidationError`` listing every
-    malformed or constraint-violating member, worded as AWS words it.
-    ``validate=False`` skips the model constraints (type errors still raise).
-    """
-    from rolegate.protocol.models import get_service
-
-    spec = get_service(service) if isinstance(service, str) else service
-    op = spec.operation(action)
-    if op.query_decoder is None:
-        return {}
-    errors: list[str] = []
-    result: dict[str, Any] = op.query_decoder(params, "", "", errors)
-    if validate and op.validator is not None:
-        # Type errors come first, then the constraints of what did decode.
-        op.validator(result, "", "", errors)
-    raise_validation(errors)
-    return result

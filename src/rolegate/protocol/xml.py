@@ -19,15 +19,10 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from botocore.model import Shape
-
-from rolegate.errors import AwsError
-
-if TYPE_CHECKING:
-    from rolegate.protocol.models import ServiceSpec
 
 # IAM's one shape for policy documents (botocore/handlers.py _decode_policy_types).
 POLICY_DOCUMENT_SHAPE = "policyDocumentType"
@@ -260,61 +255,3 @@ class XmlEncoderCompiler:
                 out.append(entry_close)
 
         return encode_map
-
-
-def encode_response(
-    service: str | ServiceSpec, action: str, result: dict[str, Any] | None, request_id: str
-) -> bytes:
-    """Render ``action``'s boto3-shaped ``result`` as the Query XML response.
-
-    Members are written in model order; absent (or None) members and keys the
-    model does not know are left out. Operations without an output shape
-    render only ``ResponseMetadata``.
-    """
-    from rolegate.protocol.models import get_service
-
-    spec = get_service(service) if isinstance(service, str) else service
-    op = spec.operation(action)
-    out = [op.xml_open]
-    if op.xml_encoder is not None:
-        if result:
-            op.xml_encoder(result, out)
-        out.append(op.xml_result_close)
-    out.append(xml_text(request_id))
-    out.append(op.xml_close)
-    return "".join(out).encode("utf-8")
-
-
-QUERY_ERROR_CONTENT_TYPE = "text/xml"
-JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
-# When no service is known yet (the request could not be routed), errors use
-# STS's envelope: botocore only reads Code and Message from it.
-_FALLBACK_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
-
-
-def encode_error(
-    service: str | ServiceSpec | None, err: AwsError, request_id: str
-) -> tuple[int, str, bytes]:
-    """``(status, content_type, body)`` for an AwsError in the service's protocol.
-
-    Query (STS, IAM): ``<ErrorResponse>`` with ``Type`` Sender (4xx) or
-    Receiver (5xx). JSON 1.1 (Organizations): ``{"__type", "message"}``; the
-    caller also sends the request id as the ``x-amzn-RequestId`` header.
-    """
-    from rolegate.protocol.models import get_service
-
-    spec = get_service(service) if isinstance(service, str) else service
-    if spec is not None and spec.protocol == "json":
-        doc = {"__type": err.code, "message": err.message}
-        if err.fields:
-            doc.update(err.fields)
-        body = json.dumps(doc).encode("utf-8")
-        return err.status, JSON_CONTENT_TYPE, body
-    namespace = spec.namespace if spec is not None and spec.namespace else _FALLBACK_NAMESPACE
-    kind = "Sender" if err.status < 500 else "Receiver"
-    body_text = (
-        f'<ErrorResponse xmlns="{namespace}"><Error><Type>{kind}</Type>'
-        f"<Code>{xml_text(err.code)}</Code><Message>{xml_text(err.message)}</Message></Error>"
-        f"<RequestId>{xml_text(request_id)}</RequestId></ErrorResponse>"
-    )
-    return err.status, QUERY_ERROR_CONTENT_TYPE, body_text.encode("utf-8")
