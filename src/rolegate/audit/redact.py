@@ -103,17 +103,17 @@ class _Compiler:
         out: Plan | None = None
         if shape.type_name == "structure":
             members = {}
-            for name, member in shape.members.items():  # type: ignore[attr-defined]
+            for name, member in shape.members.items():
                 sub = self.compile(member, inner)
                 if sub is not None:
                     members[_lower_first(name) if self._camel else name] = sub
             out = _Struct(members) if members else None
         elif shape.type_name == "list":
-            sub = self.compile(shape.member, inner)  # type: ignore[attr-defined]
+            sub = self.compile(shape.member, inner)
             out = None if sub is None else _List(sub)
         elif shape.type_name == "map":
-            key_secret = bool(shape.key.metadata.get("sensitive"))  # type: ignore[attr-defined]
-            sub = self.compile(shape.value, inner)  # type: ignore[attr-defined]
+            key_secret = bool(shape.key.metadata.get("sensitive"))
+            sub = self.compile(shape.value, inner)
             out = _Map(key_secret, sub) if key_secret or sub is not None else None
         self._memo[shape.name] = out
         return out

@@ -175,8 +175,9 @@ def presented_chain(host: str, port: int, *, timeout: float) -> list[bytes]:
             socket.create_connection((host, port), timeout=timeout) as raw,
             probe.wrap_socket(raw, server_hostname=host) as tls,
         ):
-            # Public from Python 3.13; 3.11 and 3.12 have it on the C object.
-            getter = getattr(tls, "get_unverified_chain", None) or tls._sslobj.get_unverified_chain  # type: ignore[union-attr]
+            # Public from Python 3.13; 3.11 and 3.12 have it on the C object
+            # (SSLSocket._sslobj, private, so not in typeshed).
+            getter = getattr(tls, "get_unverified_chain", None) or tls._sslobj.get_unverified_chain  # type: ignore[attr-defined]
             chain = getter() or []
     except (OSError, ValueError) as exc:
         raise FetchError(f"TLS to {host}:{port}: {exc}") from exc
@@ -231,7 +232,7 @@ def import_jwks(document: dict) -> tuple[PublicKey, ...]:
             log.info("skipping unusable JWK kid=%r: %s", raw.get("kid"), exc)
             continue
         if isinstance(key, RSAKey):
-            if key.raw_value.key_size < MIN_RSA_BITS:  # type: ignore[union-attr]
+            if key.raw_value.key_size < MIN_RSA_BITS:
                 continue
         elif not isinstance(key, ECKey):
             continue

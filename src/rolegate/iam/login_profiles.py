@@ -224,7 +224,7 @@ def create_login_profile(ctx: CallContext, params: dict) -> dict:
         user = lookup.require(tx, account, USER, name)
         if user.data.get(FIELD):
             raise EntityAlreadyExists(f"Login Profile for user {user.name} already exists.")
-        profile = {
+        profile: dict[str, Any] = {
             "password": _seal(ctx.store, user, hashed),
             "create_date": lookup.iso(ctx.now),
             "password_changed": lookup.iso(ctx.now),

@@ -295,11 +295,12 @@ class Transaction:
         """Insert a new entity (version 1); ``Conflict`` if the name is taken."""
         now = now or utcnow()
         blob = _dumps(data)
+        key = name_key(name)
         values = {
             "account_id": account_id,
             "kind": kind,
             "name": name,
-            "name_key": name_key(name),
+            "name_key": key,
             "entity_id": entity_id,
             "arn": arn,
             "path": path,
@@ -316,12 +317,12 @@ class Transaction:
             if self.get(account_id, kind, name) is not None:
                 raise Conflict(f"{kind} with name {name} already exists.")
             raise Conflict(f"entity id {entity_id} is already in use.")  # ids are random: rare
-        self._touch(account_id).entity(kind, values["name_key"], entity_id)
+        self._touch(account_id).entity(kind, key, entity_id)
         return Entity(
             account_id=account_id,
             kind=kind,
             name=name,
-            name_key=values["name_key"],
+            name_key=key,
             entity_id=entity_id,
             arn=arn,
             path=path,
@@ -941,7 +942,7 @@ class Store:
         key = (kind, name_key(name))
         hit = view.entities.get(key, MISSING)
         if hit is not MISSING:
-            return hit  # type: ignore[no-any-return]
+            return hit
         epoch = view.epoch
         with self._read() as conn:
             row = conn.execute(
@@ -979,7 +980,7 @@ class Store:
         if view is not None:
             hit = view.by_id.get(entity_id, MISSING)
             if hit is not MISSING:
-                return hit  # type: ignore[no-any-return]
+                return hit
             epoch = view.epoch
         with self._read() as conn:
             row = conn.execute(q.SEL_ENTITY_BY_ID, {"entity_id": entity_id}).first()
@@ -1074,7 +1075,7 @@ class Store:
         if view is not None:
             hit = view.keys.get(akid, MISSING)
             if hit is not MISSING:
-                return hit  # type: ignore[no-any-return]
+                return hit
             epoch = view.epoch
         elif self._cache.key_known_missing(akid):
             return None
