@@ -146,7 +146,7 @@ def _bundle(ctx: CallContext, kind: str, entity_id: str | None) -> _Compiled | N
     cache = ctx.memo.setdefault("bundles", {})
     key = (kind, entity_id)
     if key in cache:
-        return cache[key]  # type: ignore[no-any-return]
+        return cache[key]
     store = ctx.store
     account = ctx.principal.account_id  # type: ignore[union-attr]
 
