@@ -79,9 +79,11 @@ bench:
 	@mkdir -p bench/results
 	$(BIN)/python bench/run.py
 
+# ruff, then mypy (its settings, strict on the core: [tool.mypy] in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
