@@ -714,6 +714,7 @@ def test_shadow_check(
     seen = {(o.service, o.operation) for o in rec.observed}
     with capsys.disabled():
         print(f"\nshadow check: {len(rec.observed)} requests, {len(seen)}/{len(TABLE)} operations")
+        print("  not driven:", sorted(set(TABLE) - seen))
         for p in dict.fromkeys(problems):
             print("  DISAGREE", p)
     unexplained = [
