@@ -17,8 +17,8 @@ from typing import Any
 from rolegate import policy
 from rolegate.context import CallContext, Principal
 from rolegate.errors import AccessDenied
-from rolegate.iam.lookup import AWS_MANAGED_ACCOUNT
-from rolegate.iam.principals import bundle_of, managed_policy_document, principal_entity
+from rolegate.principals.entities import AWS_MANAGED_ACCOUNT
+from rolegate.principals.policy_sets import bundle_of, managed_policy_document, principal_entity
 
 _PRINCIPAL_TYPE = {
     "root": "Account",
@@ -105,7 +105,7 @@ def principal_tags(ctx: CallContext) -> dict[str, str]:
 class _Compiled:
     """A user's or role's policies, compiled: what authorising its calls reads."""
 
-    bundle: Any  # rolegate.iam.principals.PolicyBundle
+    bundle: Any  # rolegate.principals.policy_sets.PolicyBundle
     identity: tuple[Any, ...]
     boundary: Any
 

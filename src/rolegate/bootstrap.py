@@ -15,6 +15,8 @@ from typing import Any
 
 from rolegate import ids
 from rolegate.errors import LimitExceeded
+from rolegate.iam.aws_managed import ensure_aws_managed_policies
+from rolegate.store import Conflict
 
 ADMIN = "admin"
 ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -33,9 +35,6 @@ def bootstrap(
     rng: Any = None,
     reveal_existing: bool = True,
 ) -> dict[str, Any]:
-    from rolegate.iam.aws_managed import ensure_aws_managed_policies
-    from rolegate.store import Conflict
-
     rng = rng or secrets.SystemRandom()
     now = datetime.now(UTC)
     ensure_aws_managed_policies(store)

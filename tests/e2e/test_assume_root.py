@@ -75,8 +75,8 @@ def root_credentials(server: Server, account: str) -> dict[str, str]:
     sealed here with the server's key ring, exactly as GetSessionToken would.
     """
     from rolegate import tokens
+    from rolegate.principals.credentials import new_key_pair
     from rolegate.store import Store
-    from rolegate.sts.credentials import new_key_pair
 
     store = Store.open(
         data_dir=None if server.database_url else server.data_dir,

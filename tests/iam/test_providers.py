@@ -21,7 +21,7 @@ from rolegate.errors import (
     NoSuchEntity,
     ValidationError,
 )
-from rolegate.iam.providers import oidc_provider_by_url, saml_provider_facts
+from rolegate.principals.providers import oidc_provider_by_url, saml_provider_facts
 
 from .conftest import ACCOUNT, OTHER_ACCOUNT, T0, Iam
 

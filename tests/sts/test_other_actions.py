@@ -16,8 +16,8 @@ from rolegate.errors import (
     InvalidClientTokenId,
     ValidationError,
 )
+from rolegate.principals.credentials import account_of_session_key
 from rolegate.sts.authz_message import SUFFIX
-from rolegate.sts.credentials import account_of_session_key
 from rolegate.sts.revoke import POLICY_NAME, revoke_older_sessions
 from tests.sts.conftest import A, B, World, allow, role_arn, root, trust
 

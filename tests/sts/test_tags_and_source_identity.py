@@ -10,7 +10,11 @@ from rolegate.errors import (
     PackedPolicyTooLarge,
     ValidationError,
 )
-from rolegate.sts.session_tags import DUPLICATE_MESSAGE, INHERITED_CONFLICT, TRANSITIVE_NOT_A_TAG
+from rolegate.principals.session_tags import (
+    DUPLICATE_MESSAGE,
+    INHERITED_CONFLICT,
+    TRANSITIVE_NOT_A_TAG,
+)
 from tests.sts.conftest import A, B, World, allow, role_arn, trust
 
 TAGGING = ["sts:AssumeRole", "sts:TagSession"]

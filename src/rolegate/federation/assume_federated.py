@@ -1,12 +1,10 @@
-"""STS federation handlers: AssumeRoleWithSAML and AssumeRoleWithWebIdentity.
-
-``HANDLERS`` is merged into the STS handler table by the server. This module
-also holds the steps both actions share once the third-party identity has
-been verified (``assume_saml`` / ``assume_web_identity`` do the verifying):
-the role lookup, the trust decision for a ``Federated`` principal, session
-tags and source identity, duration, session policies and credential
-issuance, all built from the AssumeRole helpers in ``rolegate.sts`` so the
-three AssumeRole* actions cannot drift apart.
+"""The steps AssumeRoleWithSAML and AssumeRoleWithWebIdentity share once the
+third-party identity has been verified (``assume_saml`` /
+``assume_web_identity`` do the verifying; ``handlers`` holds the table): the
+role lookup, the trust decision for a ``Federated`` principal, session tags
+and source identity, duration, session policies and credential issuance, all
+built from the same ``rolegate.principals`` steps as AssumeRole, so the three
+AssumeRole* actions cannot drift apart.
 
 Both calls arrive unsigned (reference §0.6); the server hands them an
 anonymous principal. Everything the session gets comes from the verified
@@ -19,8 +17,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rolegate import authz, policy
 from rolegate.context import CallContext
 from rolegate.errors import AccessDenied, InvalidIdentityToken, ValidationError
+from rolegate.principals import durations, session_policies, session_tags
+from rolegate.principals.role_session import check_source_identity, issue_role_session
+from rolegate.principals.roles import find_role, parse_role_arn
+from rolegate.principals.validation import Problems, check_policy_arns, check_role_session_name
 
 ROLE_AUDIT_TYPE = "AWS::IAM::Role"
 SAML_PROVIDER_AUDIT_TYPE = "AWS::IAM::SAMLProvider"
@@ -70,8 +73,6 @@ class FederatedSession:
 
 def role_account(role_arn: str) -> str | None:
     """The account of a role ARN, or None for anything that is not one."""
-    from rolegate.sts.assume_role import parse_role_arn
-
     ref = parse_role_arn(role_arn)
     return ref.account_id if ref is not None else None
 
@@ -79,9 +80,6 @@ def role_account(role_arn: str) -> str | None:
 def check_policy_params(params: Mapping[str, Any]) -> list[str]:
     """Model constraints of ``Policy`` / ``PolicyArns`` (the protocol layer
     checks required/min; maxima and patterns are ours, as for AssumeRole)."""
-    from rolegate.sts import session_policies
-    from rolegate.sts.validation import Problems, check_policy_arns
-
     p = Problems()
     session_policies.check_policy_param(p, params.get("Policy"), model_max=None)
     arns = check_policy_arns(p, params.get("PolicyArns"))
@@ -90,8 +88,6 @@ def check_policy_params(params: Mapping[str, Any]) -> list[str]:
 
 
 def check_session_name(value: str) -> None:
-    from rolegate.sts.validation import Problems, check_role_session_name
-
     p = Problems()
     check_role_session_name(p, value)
     p.raise_if_any()
@@ -105,9 +101,6 @@ def parse_idp_tags(tags: Mapping[str, str], transitive: tuple[str, ...]) -> Any:
     validator's explanation rather than a ValidationError about a request
     member the caller never sent.
     """
-    from rolegate.sts import session_tags
-    from rolegate.sts.validation import Problems
-
     try:
         return session_tags.parse_request_tags(
             Problems(),
@@ -123,8 +116,6 @@ def parse_idp_tags(tags: Mapping[str, str], transitive: tuple[str, ...]) -> Any:
 def _trust_allows(
     role: Any, req: FederatedRequest, action: str, context: Mapping[str, Any]
 ) -> bool:
-    from rolegate import policy
-
     trust = policy.compile_cached(
         role.data.get("assume_role_policy") or "", policy.PolicyKind.TRUST, role.arn, "resource"
     )
@@ -156,11 +147,6 @@ def assume_federated(
     Raises AccessDenied (no role, trust policy), ValidationError (duration),
     MalformedPolicyDocument / PackedPolicyTooLarge (session policies).
     """
-    from rolegate import authz
-    from rolegate.sts import durations, session_policies, session_tags
-    from rolegate.sts.assume_role import check_source_identity, find_role
-    from rolegate.sts.role_session import issue_role_session
-
     role = find_role(ctx.store, req.role_arn)
     if role is None:
         ctx.audit_extra["denied"] = True
@@ -239,23 +225,3 @@ def note_request_parameters(params: dict[str, Any], **values: Any) -> None:
     for k, v in values.items():
         if v not in (None, {}, [], ()):
             params[k] = v
-
-
-def assume_role_with_saml(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    from rolegate.federation.assume_saml import assume_role_with_saml as run
-
-    return run(ctx, params)
-
-
-def assume_role_with_web_identity(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-    from rolegate.federation.assume_web_identity import assume_role_with_web_identity as run
-
-    return run(ctx, params)
-
-
-# The per-action modules import the shared steps above, so they are loaded on
-# first use rather than at import time (no import cycle).
-HANDLERS: dict[str, Callable[[CallContext, dict[str, Any]], dict[str, Any] | None]] = {
-    "AssumeRoleWithSAML": assume_role_with_saml,
-    "AssumeRoleWithWebIdentity": assume_role_with_web_identity,
-}

@@ -28,8 +28,9 @@ from typing import Any
 
 from rolegate.context import CallContext
 from rolegate.errors import ExpiredTokenException, InvalidIdentityToken
-from rolegate.federation import handlers as core
+from rolegate.federation import assume_federated as core
 from rolegate.federation.saml import SamlAssertion, name_qualifier, verify_saml_response
+from rolegate.principals.providers import saml_provider_facts
 
 ACTION = "sts:AssumeRoleWithSAML"
 # AWS answers an unknown PrincipalArn with InvalidIdentityToken (the provider
@@ -97,8 +98,6 @@ def _attribute_context(assertion: SamlAssertion) -> dict[str, Any]:
 
 
 def _provider(ctx: CallContext, principal_arn: str, account_id: str | None) -> dict[str, Any]:
-    from rolegate.iam.providers import saml_provider_facts
-
     facts = (
         saml_provider_facts(ctx.store, account_id, principal_arn)
         if account_id is not None and principal_arn.startswith("arn:")

@@ -25,7 +25,7 @@ from typing import Any
 
 from rolegate.context import CallContext
 from rolegate.errors import IDPCommunicationError, InvalidIdentityToken, ValidationError
-from rolegate.federation import handlers as core
+from rolegate.federation import assume_federated as core
 from rolegate.federation.jwks import MSG_FETCH_FAILED
 from rolegate.federation.oidc import (
     MSG_ISSUER,
@@ -33,6 +33,7 @@ from rolegate.federation.oidc import (
     provider_url_from_issuer,
     verify_web_identity_token,
 )
+from rolegate.principals.providers import oidc_provider_by_url
 
 ACTION = "sts:AssumeRoleWithWebIdentity"
 # The OAuth 2.0 providers whose access tokens AWS accepts with ProviderId
@@ -83,8 +84,6 @@ def assume_role_with_web_identity(ctx: CallContext, params: dict[str, Any]) -> d
     # Web identity federation is logged in the role's account only
     # (reference §8), failures included.
     ctx.audit_extra["recipient_account"] = account_id
-
-    from rolegate.iam.providers import oidc_provider_by_url
 
     provider = oidc_provider_by_url(ctx.store, account_id, provider_url_from_issuer(iss))
     if provider is None:

@@ -25,7 +25,7 @@ from rolegate.iam.lookup import (
 from rolegate.iam.paging import paginate
 from rolegate.iam.policies import Usage, update_date, usage, version_output
 from rolegate.iam.principals import GROUP_MEMBER_REL
-from rolegate.iam.trust_binding import displayed_document
+from rolegate.principals.trust_binding import displayed_document
 
 ALL_FILTERS = ("User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
 

@@ -17,7 +17,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from rolegate.iam.lookup import AWS_MANAGED_ACCOUNT, iso
+from rolegate.principals.entities import AWS_MANAGED_ACCOUNT, aws_managed_policy_arn, iso
+from rolegate.store import Conflict
 
 MAX_VERSIONS = 5
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -34,7 +35,7 @@ def definitions() -> tuple[dict[str, Any], ...]:
 
 
 def policy_arn(path: str, name: str) -> str:
-    return f"arn:aws:iam::{AWS_MANAGED_ACCOUNT}:policy{path}{name}"
+    return aws_managed_policy_arn(path, name)
 
 
 def policy_id(name: str) -> str:
@@ -53,8 +54,6 @@ def ensure_aws_managed_policies(store: Any, now: datetime | None = None) -> None
 
 
 def _ensure_one(tx: Any, p: dict[str, Any], when: datetime) -> None:
-    from rolegate.store import Conflict
-
     stamp = iso(when)
 
     name, path, document = p["name"], p["path"], p["document"]

@@ -12,6 +12,7 @@ import re
 from functools import cache
 from typing import Any
 
+from rolegate import protocol
 from rolegate.errors import LimitExceeded, MalformedPolicyDocument
 from rolegate.policy import VERSION_2008, PolicyKind, jsontext, parse_policy, policy_size
 
@@ -98,8 +99,6 @@ _STS_PERMISSION_ONLY = ("GetServiceBearerToken", "SetContext", "SetSourceIdentit
 
 @cache
 def _sts_actions() -> frozenset[str]:
-    from rolegate import protocol
-
     names = set(protocol.get_service("sts").operation_names) | set(_STS_PERMISSION_ONLY)
     return frozenset(n.lower() for n in names)
 

@@ -8,21 +8,18 @@ differences are data in :class:`EntityKind` rather than three copies of code.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from rolegate import ids
 from rolegate.context import CallContext
-from rolegate.errors import InvalidInput, NoSuchEntity, ValidationError
-from rolegate.store import name_key
+from rolegate.errors import EntityAlreadyExists, InvalidInput, NoSuchEntity, ValidationError
+from rolegate.principals.entities import AWS_MANAGED_ACCOUNT, as_datetime, iso, linked, rng
+from rolegate.store import Conflict, name_key
 
-# One process-wide CSPRNG for ids and secrets; tests may inject their own via
-# ``ctx.app.rng`` (or ``ctx.app.extra["rng"]``) to get reproducible ids.
-_SYSTEM_RNG = secrets.SystemRandom()
-
-AWS_MANAGED_ACCOUNT = "aws"
+__all__ = ["AWS_MANAGED_ACCOUNT", "as_datetime", "iso", "linked", "rng"]  # re-exported for iam
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,39 +50,6 @@ POLICY_AUDIT_TYPE = "AWS::IAM::Policy"
 # botocore's model lists only "PermissionsBoundaryPolicy" for the enum.
 BOUNDARY_TYPE = "Policy"
 ACCESS_KEY_AUDIT_TYPE = "AWS::IAM::AccessKey"
-
-
-def rng(ctx: CallContext) -> Any:
-    app = ctx.app
-    if app is not None:
-        found = getattr(app, "rng", None)
-        if found is None:
-            extra = getattr(app, "extra", None)
-            if isinstance(extra, Mapping):
-                found = extra.get("rng")
-        if found is not None:
-            return found
-    return _SYSTEM_RNG
-
-
-# --- time ---------------------------------------------------------------
-
-
-def iso(dt: datetime) -> str:
-    """How timestamps are kept inside entity data (contract: ISO 8601 text)."""
-    return dt.astimezone(UTC).isoformat()
-
-
-def as_datetime(value: Any) -> datetime:
-    """An aware UTC datetime from a stored timestamp (ISO text, datetime or epoch)."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, tz=UTC)
-    if isinstance(value, str):
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-    raise TypeError(f"not a timestamp: {value!r}")
 
 
 # --- authorisation and audit ------------------------------------------------
@@ -158,29 +122,6 @@ def require(tx: Any, account_id: str, kind: EntityKind, name: str) -> Any:
     if entity is None:
         raise kind.not_found(name)
     return entity
-
-
-def linked(
-    reader: Any,
-    account_id: str,
-    rel: str,
-    kind: str,
-    *,
-    a: str | None = None,
-    b: str | None = None,
-) -> list[Any]:
-    """The ``kind`` entities at the other end of ``rel`` links from ``a`` (or
-    to ``b``), by name key; a link to an entity that is gone is skipped.
-
-    ``reader`` is the store (cached) or a transaction.
-    """
-    keys = (
-        reader.links_from(account_id, rel, a)
-        if a is not None
-        else reader.links_to(account_id, rel, b)
-    )
-    found = (reader.get(account_id, kind, key) for key in sorted(keys))
-    return [e for e in found if e is not None]
 
 
 # --- callers ----------------------------------------------------------------
@@ -316,8 +257,6 @@ def insert_entity(
     the store's Conflict covers a concurrent insert that won the race.
     ``now`` (``ctx.now``) becomes the entity's CreateDate.
     """
-    from rolegate.store import Conflict
-
     if tx.get(account_id, kind, name) is not None:
         raise exists
     try:
@@ -365,9 +304,6 @@ def create_entity(
     ``before_insert`` (e.g. validating a trust policy, which needs the
     store), check the boundary and insert, all as CreateUser/CreateRole/
     CreateGroup share it."""
-    from rolegate import ids
-    from rolegate.errors import EntityAlreadyExists
-
     account = ctx.account_id
     arn = kind.arn(account, path, name)
     context = tag_context(tags, "aws:RequestTag/")
@@ -419,9 +355,6 @@ def rename_entity(
 ) -> Renamed:
     """Rename/move an entity inside ``tx``; the caller carries over what is
     keyed by the old name (links, devices) when ``renamed``."""
-    from rolegate.errors import EntityAlreadyExists
-    from rolegate.store import Conflict
-
     new_name, new_path, new_arn = target
     account = ctx.account_id
     entity = require(tx, account, kind, name)

@@ -1,4 +1,5 @@
-"""Virtual MFA devices (reference §5.2-5.3) and the MFA check STS uses.
+"""Virtual MFA devices (reference §5.2-5.3); the MFA check STS uses is
+``rolegate.principals.mfa_devices.verify_mfa_for_user`` (re-exported here).
 
 A device is a store entity of kind ``mfa`` named by its path and name as
 its serial has them (``team/phone`` for ``arn:aws:iam::1:mfa/team/phone``;
@@ -21,7 +22,6 @@ from typing import Any
 from rolegate import mfa as totp
 from rolegate.context import CallContext
 from rolegate.errors import (
-    AccessDenied,
     DeleteConflict,
     EntityAlreadyExists,
     InvalidAuthenticationCode,
@@ -32,33 +32,26 @@ from rolegate.iam import lookup
 from rolegate.iam.lookup import USER, as_datetime, iso
 from rolegate.iam.paging import paginate
 from rolegate.iam.tags import clean_tags, list_output, merge_tags, remove_tags
+from rolegate.principals.mfa_devices import (
+    MFA_KIND,
+    claim,
+    epoch,
+    find_device,
+    same_user,
+    seed_of,
+    verify_mfa_for_user,
+)
 from rolegate.store import Conflict
 
-MFA_KIND = "mfa"
 MFA_AUDIT_TYPE = "AWS::IAM::MFADevice"
-CLAIM_NAMESPACE = "mfa"
 # The label issuer shown by authenticator apps.
 MFA_ISSUER = "rolegate"
 MAX_MFA_DEVICES_PER_USER = 8  # IAM quota (reference §4.6)
-TOTP_STEP = 30
-# How long a claimed counter must stay remembered: a code for step c is
-# accepted until step c + 1 (±1 step window), so a few steps past that it
-# can no longer verify anyway and the claim may be forgotten.
-_CLAIM_MARGIN_STEPS = 4
 
 _INVALID_CODE = "Authentication code for device is not valid."
-_STS_BAD_SERIAL = (
-    "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA "
-    "serial number is valid and associated with this user."
-)
-_STS_BAD_CODE = "MultiFactorAuthentication failed with invalid MFA one time pass code."
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _epoch(now: datetime | int | float) -> int:
-    return int(now.timestamp()) if isinstance(now, datetime) else int(now)
 
 
 def _serial(account_id: str, path: str, name: str) -> str:
@@ -74,78 +67,29 @@ def _device_key(path: str, name: str) -> str:
     return f"{path}{name}"[1:]
 
 
-def _device_keys(serial: str, account_id: str) -> tuple[str, str] | None:
-    """(key, bare name) a virtual-device serial names in ``account_id``, else None.
-
-    Serials of virtual devices are ARNs ``arn:aws:iam::<acct>:mfa<path><name>``;
-    anything else (hardware serials, other accounts) names nothing here. The bare
-    name finds devices stored before the path was part of the key.
-    """
-    parts = serial.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or parts[4] != account_id:
-        return None
-    resource = parts[5]
-    if not resource.startswith("mfa/"):
-        return None
-    name = resource.rsplit("/", 1)[1]
-    return (resource[len("mfa/") :], name) if name else None
-
-
 def _no_device(serial: str) -> NoSuchEntity:
     return NoSuchEntity(f"MFA Device with serial number {serial} does not exist.")
 
 
-def _find_device(reader: Any, account_id: str, serial: str) -> Any:
-    """The device entity with this serial (``reader``: the store or a transaction)."""
-    keys = _device_keys(serial, account_id)
-    if keys is None:
-        return None
-    for key in dict.fromkeys(keys):
-        entity = reader.get(account_id, MFA_KIND, key)
-        if entity is not None and entity.arn.lower() == serial.lower():
-            return entity
-    return None
-
-
 def _require_device(reader: Any, account_id: str, serial: str) -> Any:
-    entity = _find_device(reader, account_id, serial)
+    entity = find_device(reader, account_id, serial)
     if entity is None:
         raise _no_device(serial)
     return entity
 
 
-def _seed(store: Any, entity: Any) -> str:
-    return store.decrypt(entity.data["seed_enc"]).decode("ascii")
-
-
-def _same_user(a: str | None, b: str | None) -> bool:
-    return a is not None and b is not None and a.lower() == b.lower()
-
-
-def _claim_expiry(counter: int) -> int:
-    return (counter + _CLAIM_MARGIN_STEPS) * TOTP_STEP
-
-
-def _claim(store: Any, serial: str, counter: int, now: int) -> bool:
-    # ``now`` is the request's clock, not the store's: the claim must outlive
-    # the code's acceptance window as the verifier sees it.
-    return bool(
-        store.claim_once(CLAIM_NAMESPACE, f"{serial}:{counter}", _claim_expiry(counter), now=now)
-    )
-
-
 def _check_two_codes(ctx: CallContext, entity: Any, code1: str, code2: str) -> None:
     """Two consecutive valid, unused codes, or InvalidAuthenticationCode."""
-    seed = _seed(ctx.store, entity)
-    now = _epoch(ctx.now)
+    seed = seed_of(ctx.store, entity)
+    now = epoch(ctx.now)
     counter = totp.check_two_consecutive(seed, code1, code2, now)
     if counter is None:
         raise InvalidAuthenticationCode(_INVALID_CODE)
     # Claim both steps so neither code can be replayed (e.g. against STS).
     # The second claim is attempted even if the first fails so a partial
     # replay leaves both burnt.
-    first = _claim(ctx.store, entity.arn, counter - 1, now)
-    second = _claim(ctx.store, entity.arn, counter, now)
+    first = claim(ctx.store, entity.arn, counter - 1, now)
+    second = claim(ctx.store, entity.arn, counter, now)
     if not (first and second):
         raise InvalidAuthenticationCode(_INVALID_CODE)
 
@@ -181,9 +125,7 @@ def _user_shape(user: Any) -> dict[str, Any]:
 def mfa_devices_for_user(store: Any, account_id: str, user_name: str) -> list[Any]:
     """The MFA device entities enabled for ``user_name`` (DeleteUser's conflict check)."""
     return [
-        e
-        for e in store.list(account_id, MFA_KIND)
-        if _same_user(e.data.get("user_name"), user_name)
+        e for e in store.list(account_id, MFA_KIND) if same_user(e.data.get("user_name"), user_name)
     ]
 
 
@@ -215,7 +157,7 @@ def create_virtual_mfa_device(ctx: CallContext, params: dict[str, Any]) -> dict[
     # CloudTrail records show "MFADevice entity at the same path and name already exists."
     duplicate = "MFA device already exists."
     with ctx.store.transaction() as tx:
-        if _find_device(tx, ctx.account_id, serial) is not None:
+        if find_device(tx, ctx.account_id, serial) is not None:
             raise EntityAlreadyExists(duplicate)
         try:
             tx.insert(
@@ -275,7 +217,7 @@ def resync_mfa_device(ctx: CallContext, params: dict[str, Any]) -> None:
     serial = params["SerialNumber"]
     user = lookup.authorize_entity(ctx, USER, "ResyncMFADevice", params["UserName"])
     device = _require_device(ctx.store, ctx.account_id, serial)
-    if not _same_user(device.data.get("user_name"), user.name):
+    if not same_user(device.data.get("user_name"), user.name):
         raise _no_device(serial)
     _check_two_codes(ctx, device, params["AuthenticationCode1"], params["AuthenticationCode2"])
     _audit(ctx, serial, MFA_AUDIT_TYPE)
@@ -287,14 +229,14 @@ def deactivate_mfa_device(ctx: CallContext, params: dict[str, Any]) -> None:
     user_name = params.get("UserName")
     if not user_name:
         # UserName is optional in the model: the device knows its user.
-        found = _find_device(ctx.store, ctx.account_id, serial)
+        found = find_device(ctx.store, ctx.account_id, serial)
         user_name = found.data.get("user_name") if found is not None else None
         if not user_name:
             user_name = lookup.caller_user_name(ctx, params)
     user = lookup.authorize_entity(ctx, USER, "DeactivateMFADevice", user_name)
     with ctx.store.transaction() as tx:
         device = _require_device(tx, ctx.account_id, serial)
-        if not _same_user(device.data.get("user_name"), user.name):
+        if not same_user(device.data.get("user_name"), user.name):
             raise NoSuchEntity(
                 f"MFA Device with serial number {serial} does not exist for user {user.name}."
             )
@@ -335,7 +277,7 @@ def list_mfa_devices(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]
 
 def get_mfa_device(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     serial = params["SerialNumber"]
-    found = _find_device(ctx.store, ctx.account_id, serial)
+    found = find_device(ctx.store, ctx.account_id, serial)
     user_name = params.get("UserName") or (found.data.get("user_name") if found else None)
     if user_name:
         lookup.authorize_entity(ctx, USER, "GetMFADevice", user_name)
@@ -343,7 +285,7 @@ def get_mfa_device(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         # An unassigned device belongs to no user; authorise on the device.
         lookup.authorize(ctx, "GetMFADevice", serial, MFA_AUDIT_TYPE)
     if found is None or (
-        params.get("UserName") and not _same_user(found.data.get("user_name"), user_name)
+        params.get("UserName") and not same_user(found.data.get("user_name"), user_name)
     ):
         raise _no_device(serial)
     out: dict[str, Any] = {"SerialNumber": found.arn}
@@ -382,7 +324,7 @@ def list_virtual_mfa_devices(ctx: CallContext, params: dict[str, Any]) -> dict[s
 def _device_for_tagging(
     ctx: CallContext, action: str, serial: str, context: Mapping[str, Any]
 ) -> None:
-    found = _find_device(ctx.store, ctx.account_id, serial)
+    found = find_device(ctx.store, ctx.account_id, serial)
     lookup.authorize(
         ctx, action, serial, MFA_AUDIT_TYPE, context={**lookup.resource_context(found), **context}
     )
@@ -427,38 +369,6 @@ def list_mfa_device_tags(ctx: CallContext, params: dict[str, Any]) -> dict[str, 
     _device_for_tagging(ctx, "ListMFADeviceTags", serial, {})
     device = _require_device(ctx.store, ctx.account_id, serial)
     return list_output(device.data.get("tags") or [], params)
-
-
-# --------------------------------------------------------------------------- for STS
-
-
-def verify_mfa_for_user(
-    store: Any,
-    account_id: str,
-    user_name: str,
-    serial_number: str,
-    token_code: str,
-    now: datetime | int,
-) -> int:
-    """Check an STS ``SerialNumber``/``TokenCode`` pair for ``user_name``.
-
-    Returns the MFA authentication time (epoch seconds, ``now``) to put in
-    the session (``mfa_auth_time``). Raises ``AccessDenied`` with AWS's
-    messages: the serial must name a device enabled for this user; the code
-    must be valid now (±1 step) and never used before (it is claimed here,
-    so a second request with the same code fails).
-    """
-    when = _epoch(now)
-    device = _find_device(store, account_id, serial_number)
-    if device is None or not _same_user(device.data.get("user_name"), user_name):
-        raise AccessDenied(_STS_BAD_SERIAL)
-    code = str(token_code or "")
-    if len(code) != 6 or not code.isdigit():
-        raise AccessDenied(_STS_BAD_CODE)
-    counter = totp.totp_counter_for(_seed(store, device), code, when)
-    if counter is None or not _claim(store, device.arn, counter, when):
-        raise AccessDenied(_STS_BAD_CODE)
-    return when
 
 
 HANDLERS: dict[str, Callable[[CallContext, dict[str, Any]], dict[str, Any] | None]] = {

@@ -7,7 +7,7 @@ entity of kind ``org-root-features`` in the management account, named by the
 organization id (``{"organization_id", "features": [...]}``). Naming it by
 the id means a later organization of the same management account starts
 with nothing enabled, as a new organization does in AWS. AssumeRoot reads it
-through :func:`root_sessions_enabled`.
+through ``rolegate.principals.organization.root_sessions_enabled``.
 
 Only the management account may call these actions (rolegate has no
 delegated administrators). IAM's trusted access in Organizations
@@ -23,13 +23,14 @@ from typing import Any
 from rolegate.context import CallContext
 from rolegate.errors import AwsError
 from rolegate.iam import lookup
-from rolegate.organizations.handlers import membership
-
-KIND = "org-root-features"
-ROOT_CREDENTIALS_MANAGEMENT = "RootCredentialsManagement"
-ROOT_SESSIONS = "RootSessions"
-# FeatureType's enum order in the IAM model; outputs list features in it.
-FEATURES = (ROOT_CREDENTIALS_MANAGEMENT, ROOT_SESSIONS)
+from rolegate.principals.organization import (
+    ROOT_CREDENTIALS_MANAGEMENT,
+    ROOT_SESSIONS,
+    enabled_features,
+    organization_of,
+)
+from rolegate.principals.organization import ROOT_FEATURES as FEATURES
+from rolegate.principals.organization import ROOT_FEATURES_KIND as KIND
 
 # The IAM model gives these shapes no error trait, so the code is the shape
 # name and the status botocore's default 400. Messages are the model's
@@ -54,11 +55,6 @@ def _error(code: str, message: str) -> AwsError:
     return AwsError(message, code=code, status=400)
 
 
-def organization_of(store: Any, account_id: str) -> dict[str, Any] | None:
-    """The organization ``account_id`` belongs to, as Organizations stores it."""
-    return membership(store.get_account(account_id))
-
-
 def _managed_organization(ctx: CallContext, *, enabling: bool) -> dict[str, Any]:
     """The caller's organization, which the caller's account must manage.
 
@@ -78,18 +74,6 @@ def _managed_organization(ctx: CallContext, *, enabling: bool) -> dict[str, Any]
     if org.get("feature_set", "ALL") != "ALL":
         raise _error("OrganizationNotInAllFeaturesModeException", _NOT_ALL_FEATURES)
     return org
-
-
-def enabled_features(store: Any, org: dict[str, Any]) -> tuple[str, ...]:
-    """The centralized root access features enabled for ``org`` (store or transaction)."""
-    entity = store.get(org["management_account_id"], KIND, org["id"])
-    stored = set((entity.data.get("features") or ()) if entity is not None else ())
-    return tuple(f for f in FEATURES if f in stored)
-
-
-def root_sessions_enabled(store: Any, org: dict[str, Any]) -> bool:
-    """Whether the organization's management account may start root sessions (AssumeRoot)."""
-    return ROOT_SESSIONS in enabled_features(store, org)
 
 
 def _output(org: dict[str, Any], features: tuple[str, ...]) -> dict[str, Any]:

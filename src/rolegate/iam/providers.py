@@ -2,9 +2,10 @@
 
 These handlers only *register* providers. The federation code that later
 verifies web-identity tokens and SAML assertions reads what is stored here
-through :func:`oidc_provider_by_url` and :func:`saml_provider_facts`, so the
-expensive work (parsing SAML metadata, extracting signing certificates) is
-done once, at registration, and bad metadata is rejected up front.
+through ``rolegate.principals.providers`` (``oidc_provider_by_url``,
+``saml_provider_facts``), so the expensive work (parsing SAML metadata,
+extracting signing certificates) is done once, at registration, and bad
+metadata is rejected up front.
 
 Store entities (``docs/contracts.md``):
 - ``oidc-provider``: name = the URL without its scheme (``host/path``);
@@ -34,14 +35,19 @@ from rolegate.errors import (
     NoSuchEntity,
     ValidationError,
 )
+from rolegate.federation.jwks import FetchError, presented_chain, thumbprint
 from rolegate.federation.saml import parse_idp_metadata
 from rolegate.iam.lookup import as_datetime, iso, rng
 from rolegate.iam.tags import clean_tags, list_output, merge_tags, remove_tags
+from rolegate.principals.providers import (
+    OIDC_KIND,
+    SAML_KIND,
+    valid_until,
+)
+from rolegate.store import Conflict
 
 log = logging.getLogger(__name__)
 
-OIDC_KIND = "oidc-provider"
-SAML_KIND = "saml-provider"
 OIDC_AUDIT_TYPE = "AWS::IAM::OIDCProvider"
 SAML_AUDIT_TYPE = "AWS::IAM::SAMLProvider"
 
@@ -63,11 +69,6 @@ _THUMBPRINT_RE = re.compile(r"^[0-9A-Fa-f]{40}$")
 
 def _create_date(entity: Any) -> datetime:
     return as_datetime(entity.created_at)
-
-
-def _valid_until(entity: Any) -> datetime | None:
-    value = entity.data.get("valid_until")
-    return None if value is None else as_datetime(value)
 
 
 def _new_entity_id(ctx: CallContext, prefix: str) -> str:
@@ -204,8 +205,6 @@ def _retrieved_thumbprint(url_without_scheme: str) -> list[str]:
     An IdP that cannot be reached now gets none; its certificate must then be
     CA-signed when tokens are checked (fail closed later, not here).
     """
-    from rolegate.federation.jwks import FetchError, presented_chain, thumbprint
-
     host = url_without_scheme.split("/", 1)[0]
     try:
         chain = presented_chain(host, 443, timeout=_THUMBPRINT_TIMEOUT)
@@ -271,8 +270,6 @@ def _insert(
     data: dict[str, Any],
     dup_message: str,
 ) -> Any:
-    from rolegate.store import Conflict
-
     try:
         return tx.insert(
             account_id,
@@ -379,31 +376,6 @@ def update_open_id_connect_provider_thumbprint(ctx: CallContext, params: dict[st
     _oidc_change(
         ctx, params["OpenIDConnectProviderArn"], "UpdateOpenIDConnectProviderThumbprint", change
     )
-
-
-def oidc_provider_by_url(
-    store: Any, account_id: str, url_without_scheme: str
-) -> dict[str, Any] | None:
-    """The registered OIDC provider whose URL (without scheme) equals ``url_without_scheme``.
-
-    For ``AssumeRoleWithWebIdentity``: pass the token's ``iss`` with its
-    scheme removed. The match is exact (issuer URLs are case-sensitive).
-    Returns ``{arn, url, scheme, issuer, client_ids, thumbprints, tags}`` or None.
-    """
-    entity = store.get(account_id, OIDC_KIND, url_without_scheme)
-    if entity is None or entity.name != url_without_scheme:
-        return None
-    d = entity.data
-    scheme = d.get("scheme", "https")
-    return {
-        "arn": entity.arn,
-        "url": d.get("url", entity.name),
-        "scheme": scheme,
-        "issuer": f"{scheme}://{d.get('url', entity.name)}",
-        "client_ids": list(d.get("client_ids", [])),
-        "thumbprints": list(d.get("thumbprints", [])),
-        "tags": {t["Key"]: t["Value"] for t in d.get("tags", [])},
-    }
 
 
 # --------------------------------------------------------------------------- SAML
@@ -522,7 +494,7 @@ def get_saml_provider(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any
         ),
         "SAMLMetadataDocument": d["metadata"],
         "CreateDate": _create_date(entity),
-        "ValidUntil": _valid_until(entity),
+        "ValidUntil": valid_until(entity),
         "Tags": [dict(t) for t in d.get("tags", [])],
         # rolegate decrypts no SAML assertions: encryption is allowed, never
         # required, and no private keys are held.
@@ -538,7 +510,7 @@ def list_saml_providers(ctx: CallContext, params: dict[str, Any]) -> dict[str, A
         "SAMLProviderList": [
             {
                 "Arn": e.arn,
-                "ValidUntil": _valid_until(e),
+                "ValidUntil": valid_until(e),
                 "CreateDate": _create_date(e),
             }
             for e in entities
@@ -565,33 +537,6 @@ def _saml_change(
     if _update(ctx, SAML_KIND, name, change) is None:
         raise NoSuchEntity(f"Manifest not found for arn {provider_arn}")
     _audit(ctx, provider_arn, SAML_AUDIT_TYPE)
-
-
-def saml_provider_facts(store: Any, account_id: str, name: str) -> dict[str, Any] | None:
-    """What ``AssumeRoleWithSAML`` needs about a registered SAML provider.
-
-    ``name`` is the provider name or its full ARN. Returns ``{arn, name,
-    entity_id, certificates (PEM list), valid_until (datetime), metadata,
-    tags}`` or None when no such provider exists in ``account_id``.
-    """
-    if name.startswith("arn:"):
-        a = arnlib.try_parse(name)
-        if a is None or a.account != account_id or not a.resource.startswith("saml-provider/"):
-            return None
-        name = a.resource[len("saml-provider/") :]
-    entity = store.get(account_id, SAML_KIND, name)
-    if entity is None:
-        return None
-    d = entity.data
-    return {
-        "arn": entity.arn,
-        "name": entity.name,
-        "entity_id": d.get("entity_id"),
-        "certificates": list(d.get("certificates", [])),
-        "valid_until": _valid_until(entity),
-        "metadata": d.get("metadata"),
-        "tags": {t["Key"]: t["Value"] for t in d.get("tags", [])},
-    }
 
 
 def _tag_handlers(

@@ -8,11 +8,12 @@ from typing import Any
 
 from rolegate.context import CallContext
 from rolegate.errors import DeleteConflict, UnmodifiableEntity, ValidationError
-from rolegate.iam import lookup, trust_binding
+from rolegate.iam import lookup
 from rolegate.iam.documents import check_trust_policy
 from rolegate.iam.lookup import BOUNDARY_TYPE, ROLE
 from rolegate.iam.paging import paginate
 from rolegate.iam.tags import clean_tags
+from rolegate.principals import trust_binding
 
 DEFAULT_MAX_SESSION = 3600
 MIN_MAX_SESSION = 3600

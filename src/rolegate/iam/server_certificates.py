@@ -35,6 +35,7 @@ from rolegate.iam.lookup import EntityKind
 from rolegate.iam.paging import paginate
 from rolegate.iam.signing_certificates import MalformedCertificate, is_expired
 from rolegate.iam.tags import clean_tags, entity_tag_handlers
+from rolegate.store import Conflict
 
 # IAM quota "Server certificates per account" (default 20).
 MAX_SERVER_CERTIFICATES = 20
@@ -216,8 +217,6 @@ def update_server_certificate(ctx: CallContext, params: dict) -> None:
     new_arn = SERVER_CERTIFICATE.arn(account, new_path, new_name)
     if new_arn != current.arn:
         lookup.authorize(ctx, "UpdateServerCertificate", new_arn, SERVER_CERTIFICATE.audit_type)
-    from rolegate.store import Conflict
-
     with ctx.store.transaction() as tx:
         entity = lookup.require(tx, account, SERVER_CERTIFICATE, name)
         renamed = new_name.lower() != entity.name_key

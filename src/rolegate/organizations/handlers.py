@@ -28,7 +28,8 @@ from typing import Any, TypeVar
 from rolegate import ids, jsonsafe
 from rolegate.context import CallContext
 from rolegate.errors import AccessDenied, AwsError
-from rolegate.iam.lookup import as_datetime, rng
+from rolegate.principals.entities import as_datetime, rng
+from rolegate.principals.organization import membership
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -97,13 +98,6 @@ def org_arn(mgmt: str, org_id: str) -> str:
 
 def account_arn(mgmt: str, org_id: str, account_id: str) -> str:
     return f"arn:aws:organizations::{mgmt}:account/{org_id}/{account_id}"
-
-
-def membership(account: dict[str, Any] | None) -> dict[str, Any] | None:
-    if account is None:
-        return None
-    org = (account.get("data") or {}).get("organization")
-    return dict(org) if org else None
 
 
 def _caller_org(ctx: CallContext) -> dict[str, Any]:

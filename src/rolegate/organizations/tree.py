@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 from rolegate import jsonsafe
 from rolegate.context import CallContext
 from rolegate.errors import AwsError
-from rolegate.iam.lookup import as_datetime
 from rolegate.organizations.handlers import (
     _LOWER_ALNUM,
     MAX_RESULTS,
@@ -41,8 +40,9 @@ from rolegate.organizations.handlers import (
     _status_shape,
     account_shape,
     invalid_input,
-    membership,
 )
+from rolegate.principals.entities import as_datetime
+from rolegate.principals.organization import membership
 
 ROOT_NAME = "Root"
 # AWS's root ids are "r-" and four characters; the model allows 4-32.

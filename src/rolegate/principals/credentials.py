@@ -25,7 +25,7 @@ from typing import Any
 
 from rolegate import tokens
 from rolegate.context import CallContext
-from rolegate.iam.lookup import rng as lookup_rng
+from rolegate.principals.entities import rng as lookup_rng
 from rolegate.randpool import random_bytes
 
 SESSION_KEY_PREFIX = "ASIA"

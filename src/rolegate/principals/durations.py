@@ -7,7 +7,7 @@ their source, so a reviewer can check them against the AWS docs.
 from __future__ import annotations
 
 from rolegate.errors import ValidationError
-from rolegate.sts.validation import Problems
+from rolegate.principals.validation import Problems
 
 # AssumeRole*: 900 s up to the role's MaxSessionDuration (3600-43200), default 3600.
 ASSUME_ROLE_MIN = 900

@@ -1,7 +1,8 @@
 """Issuing a role session: the step AssumeRole, AssumeRoleWithSAML and
 AssumeRoleWithWebIdentity share once each has decided the caller may have
 it. It builds the claims, seals the credentials, notes RoleLastUsed and
-shapes both the API output and CloudTrail's responseElements."""
+shapes both the API output and CloudTrail's responseElements; and the
+session's source identity, which all three decide alike."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from rolegate.context import CallContext
-from rolegate.sts.credentials import claim_defaults, issue
+from rolegate.errors import ValidationError
+from rolegate.principals.credentials import claim_defaults, issue
+from rolegate.principals.roles import note_last_used
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +37,6 @@ def issue_role_session(
     mfa_auth_time: int | None = None,
     federation: dict[str, Any] | None = None,
 ) -> RoleSession:
-    from rolegate.sts.assume_role import _note_last_used  # noqa: PLC0415 (import cycle)
-
     session_arn = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{session_name}"
     assumed_role_id = f"{role.entity_id}:{session_name}"
     fields = claim_defaults()
@@ -59,7 +60,7 @@ def issue_role_session(
         federation=federation,
     )
     issued = issue(ctx, account_id=role.account_id, duration=duration, fields=fields)
-    _note_last_used(ctx, role)
+    note_last_used(ctx, role)
 
     out: dict[str, Any] = {
         "Credentials": issued.credentials(),
@@ -76,3 +77,16 @@ def issue_role_session(
         out["SourceIdentity"] = source_identity
         audit["sourceIdentity"] = source_identity
     return RoleSession(out, audit)
+
+
+def check_source_identity(requested: str | None, inherited: str | None) -> str | None:
+    """The session's source identity: set once, then immutable along a chain."""
+    if requested is not None and requested.lower().startswith("aws:"):
+        raise ValidationError("SourceIdentity cannot start with the prefix 'aws:'.")
+    if inherited and requested is not None and requested != inherited:
+        # Recommendation in reference §2.5 step 7: the value cannot change.
+        raise ValidationError(
+            "The source identity of the calling session cannot be changed: "
+            f"it is '{inherited}', the request asked for '{requested}'."
+        )
+    return requested if requested is not None else inherited

@@ -19,8 +19,8 @@ from typing import Any
 from rolegate import arn as arns
 from rolegate import policy
 from rolegate.errors import PackedPolicyTooLarge, ValidationError
-from rolegate.iam.principals import managed_policy_document
-from rolegate.sts.validation import Problems
+from rolegate.principals.policy_sets import managed_policy_document
+from rolegate.principals.validation import Problems
 
 MAX_POLICY_ARNS = 10  # IAM guide: up to 10 managed session policies
 # Plaintext of the inline session policy, whitespace excluded (IAM guide:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rolegate.errors import InvalidParameterValue, ValidationError
-from rolegate.sts.validation import Problems, check_tag_key, check_tag_value
+from rolegate.principals.validation import Problems, check_tag_key, check_tag_value
 
 MAX_SESSION_TAGS = 50  # tags per session, inherited transitive ones included
 MAX_TRANSITIVE_KEYS = 50

@@ -19,8 +19,8 @@ from typing import Any
 
 from rolegate.context import CallContext
 from rolegate.errors import AwsError
-from rolegate.sts.credentials import account_of_session_key
-from rolegate.sts.validation import ACCESS_KEY_PATTERN, Problems
+from rolegate.principals.credentials import account_of_session_key
+from rolegate.principals.validation import ACCESS_KEY_PATTERN, Problems
 
 
 def get_access_key_info(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:

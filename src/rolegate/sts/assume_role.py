@@ -18,24 +18,17 @@ Every AccessDenied carries a sealed explanation (``authz_message``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
 from rolegate import arn as arns
 from rolegate import authz, policy
 from rolegate.context import CallContext
-from rolegate.errors import (
-    AccessDenied,
-    ConcurrentModification,
-    InvalidContextAssertion,
-    ValidationError,
-)
-from rolegate.iam.lookup import as_datetime
-from rolegate.iam.trust_binding import effective_document
-from rolegate.sts import authz_message, durations, mfa_check, session_policies, session_tags
-from rolegate.sts.role_session import issue_role_session
-from rolegate.sts.validation import (
+from rolegate.errors import AccessDenied, InvalidContextAssertion, ValidationError
+from rolegate.principals import durations, session_policies, session_tags
+from rolegate.principals.role_session import check_source_identity, issue_role_session
+from rolegate.principals.roles import find_role
+from rolegate.principals.trust_binding import effective_document
+from rolegate.principals.validation import (
     EXTERNAL_ID_PATTERN,
     NAME_PATTERN,
     Problems,
@@ -44,61 +37,15 @@ from rolegate.sts.validation import (
     check_policy_arns,
     check_role_session_name,
 )
+from rolegate.sts import authz_message, mfa_check
 
 ACTION = "sts:AssumeRole"
 ROOT_MESSAGE = "Roles may not be assumed by root accounts."
 ROLE_AUDIT_TYPE = "AWS::IAM::Role"
-# RoleLastUsed is informational (AWS itself lags by hours): when it has to be
-# written into the role's data, once a minute per role is plenty.
-LAST_USED_GRANULARITY = 60
 
 
 def not_authorized(caller_arn: str, action: str, resource: str) -> str:
     return f"User: {caller_arn} is not authorized to perform: {action} on resource: {resource}"
-
-
-@dataclass(frozen=True, slots=True)
-class RoleRef:
-    """A role ARN split into account, path and name."""
-
-    account_id: str
-    path: str
-    name: str
-
-
-def parse_role_arn(role_arn: str) -> RoleRef | None:
-    """``arn:aws:iam::<acct>:role/<path><name>``, else None (not a role ARN)."""
-    a = arns.try_parse(role_arn)
-    if (
-        a is None
-        or a.partition != "aws"
-        or a.service != "iam"
-        or a.region
-        or not arns.is_account_id(a.account)
-        or not a.resource.startswith("role/")
-    ):
-        return None
-    rest = a.resource[len("role/") :]
-    head, _, name = rest.rpartition("/")
-    if not name:
-        return None
-    return RoleRef(a.account, f"/{head}/" if head else "/", name)
-
-
-def find_role(store: Any, role_arn: str) -> Any:
-    """The role entity at exactly this ARN, or None.
-
-    Exactly: names are unique regardless of case, but an ARN in another
-    case names no role (AWS refuses AssumeRole of ``role/myrole`` for
-    ``role/MyRole``), and neither does another path.
-    """
-    ref = parse_role_arn(role_arn)
-    if ref is None:
-        return None
-    role = store.get(ref.account_id, "role", ref.name)
-    if role is None or role.arn != role_arn:
-        return None
-    return role
 
 
 def _validate(params: dict[str, Any]) -> tuple[list[str], session_tags.RequestTags]:
@@ -130,19 +77,6 @@ def _validate(params: dict[str, Any]) -> tuple[list[str], session_tags.RequestTa
         # is invalid"). A well-formed ARN that names no role is AccessDenied.
         raise ValidationError(f"{role_arn} is invalid")
     return policy_arns, tags
-
-
-def check_source_identity(requested: str | None, inherited: str | None) -> str | None:
-    """The session's source identity: set once, then immutable along a chain."""
-    if requested is not None and requested.lower().startswith("aws:"):
-        raise ValidationError("SourceIdentity cannot start with the prefix 'aws:'.")
-    if inherited and requested is not None and requested != inherited:
-        # Recommendation in reference §2.5 step 7: the value cannot change.
-        raise ValidationError(
-            "The source identity of the calling session cannot be changed: "
-            f"it is '{inherited}', the request asked for '{requested}'."
-        )
-    return requested if requested is not None else inherited
 
 
 class TrustCheck:
@@ -212,35 +146,6 @@ class TrustCheck:
                 context=self.context,
             )
         return result
-
-
-def _note_last_used(ctx: CallContext, role: Any) -> None:
-    """Record RoleLastUsed.
-
-    The store defers these writes (``note_entity_used``: one dict write on
-    the hot path, flushed in batches, no cache invalidation), which is what
-    keeps AssumeRole free of a database write per request. A store without
-    it gets ``data["last_used"]`` written, at most once a minute per role.
-    """
-    note = getattr(ctx.store, "note_entity_used", None)
-    if note is not None:
-        note(role.entity_id, ctx.now, ctx.region)
-        return
-    last = role.data.get("last_used") or {}
-    stamp = ctx.now.astimezone(UTC)
-    if last.get("region") == ctx.region and last.get("date"):
-        if (stamp - as_datetime(last["date"])).total_seconds() < LAST_USED_GRANULARITY:
-            return
-    try:
-        with ctx.store.transaction() as tx:
-            current = tx.get(role.account_id, "role", role.name)
-            if current is None or current.entity_id != role.entity_id:
-                return
-            data = dict(current.data)
-            data["last_used"] = {"date": stamp.isoformat(), "region": ctx.region}
-            tx.update(current, data)
-    except ConcurrentModification:
-        pass
 
 
 def assume_role(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:

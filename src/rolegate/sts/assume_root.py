@@ -40,12 +40,12 @@ from rolegate import arn as arns
 from rolegate import authz, policy
 from rolegate.context import CallContext
 from rolegate.errors import AccessDenied, ValidationError
-from rolegate.iam import org_root_features
-from rolegate.iam.aws_managed import policy_arn
+from rolegate.principals import organization
+from rolegate.principals.credentials import claim_defaults, issue
+from rolegate.principals.entities import aws_managed_policy_arn
+from rolegate.principals.validation import Problems, check_arn
 from rolegate.sts import authz_message
 from rolegate.sts.assume_role import TrustCheck, caller_issuer, is_root, not_authorized
-from rolegate.sts.credentials import claim_defaults, issue
-from rolegate.sts.validation import Problems, check_arn
 
 ACTION = "sts:AssumeRoot"
 TASK_POLICY_PATH = "/root-task/"
@@ -56,7 +56,7 @@ TASK_POLICY_NAMES = (
     "S3UnlockBucketPolicy",
     "SQSUnlockQueuePolicy",
 )
-TASK_POLICY_ARNS = frozenset(policy_arn(TASK_POLICY_PATH, n) for n in TASK_POLICY_NAMES)
+TASK_POLICY_ARNS = frozenset(aws_managed_policy_arn(TASK_POLICY_PATH, n) for n in TASK_POLICY_NAMES)
 
 # RootDurationSecondsType in the STS model; the default is the docs'.
 DURATION_MIN = 0
@@ -184,16 +184,16 @@ def assume_root(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     # The organization: the caller's account must manage it, root sessions
     # must be on, and the target must be one of its members. Each refusal is
     # the same AccessDenied, so a caller cannot map other organizations.
-    org = org_root_features.organization_of(ctx.store, p.account_id)
+    org = organization.organization_of(ctx.store, p.account_id)
     if org is None or org.get("management_account_id") != p.account_id:
         raise deny(refused, "caller is not in an organization's management account")
-    if org.get("feature_set", "ALL") != "ALL" or not org_root_features.root_sessions_enabled(
+    if org.get("feature_set", "ALL") != "ALL" or not organization.root_sessions_enabled(
         ctx.store, org
     ):
         raise deny(refused, "root sessions are not enabled for the organization")
     if target == p.account_id:
         raise deny(refused, "target is the management account")
-    member = org_root_features.organization_of(ctx.store, target)
+    member = organization.organization_of(ctx.store, target)
     if member is None or member.get("id") != org["id"]:
         raise deny(refused, "target is not a member account of the organization")
 

@@ -18,7 +18,7 @@ from typing import Any
 from rolegate import tokens
 from rolegate.context import CallContext
 from rolegate.errors import AccessDenied, InvalidAuthorizationMessage, ValidationError
-from rolegate.sts.credentials import key_ring
+from rolegate.principals.credentials import key_ring
 
 SUFFIX = " Encoded authorization failure message: "
 # encodedMessageType max in the STS model: a message we hand out must fit

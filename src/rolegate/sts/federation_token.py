@@ -13,11 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from rolegate.context import CallContext
-from rolegate.sts import durations, session_policies, session_tags
+from rolegate.principals import durations, session_policies, session_tags
+from rolegate.principals.credentials import claim_defaults, issue
+from rolegate.principals.validation import NAME_PATTERN, Problems, check_policy_arns
 from rolegate.sts.assume_role import caller_issuer, is_root
-from rolegate.sts.credentials import claim_defaults, issue
 from rolegate.sts.session_token import refuse_session_credentials
-from rolegate.sts.validation import NAME_PATTERN, Problems, check_policy_arns
 
 # sessionPolicyDocumentType: GetFederationToken keeps the model maximum of 2048.
 POLICY_MODEL_MAX = 2048

@@ -1,7 +1,7 @@
 """MFA in STS requests: ``SerialNumber`` + ``TokenCode`` (reference §2.5 step 3).
 
 The code is checked as TOTP against the calling IAM user's enabled MFA
-device by ``rolegate.iam.mfa.verify_mfa_for_user``, which also claims the
+device by ``rolegate.principals.mfa_devices.verify_mfa_for_user``, which also claims the
 code once only, so a replayed code fails.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rolegate.context import CallContext
 from rolegate.errors import AccessDenied, AwsError
-from rolegate.iam.mfa import verify_mfa_for_user
+from rolegate.principals.mfa_devices import verify_mfa_for_user
 
 BAD_CODE = "MultiFactorAuthentication failed with invalid MFA one time pass code."
 BAD_SERIAL = (

@@ -12,10 +12,11 @@ from typing import Any
 
 from rolegate.context import CallContext
 from rolegate.errors import AccessDenied
-from rolegate.sts import durations, mfa_check
+from rolegate.principals import durations
+from rolegate.principals.credentials import claim_defaults, issue
+from rolegate.principals.validation import Problems, check_mfa
+from rolegate.sts import mfa_check
 from rolegate.sts.assume_role import caller_issuer, is_root
-from rolegate.sts.credentials import claim_defaults, issue
-from rolegate.sts.validation import Problems, check_mfa
 
 
 def refuse_session_credentials(ctx: CallContext, action: str) -> None:

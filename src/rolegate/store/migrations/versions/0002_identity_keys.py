@@ -7,7 +7,7 @@ only, and role trust policies are bound to unique ids.
   "\\u212aey" was found as "key". Rows whose key changes are rewritten.
 - A role's trust policy names users and roles by ARN; IAM binds them to
   their unique ids when the policy is saved (reference §3.1). Roles saved
-  before ``iam/trust_binding.py`` are bound now, to the entities that hold
+  before ``principals/trust_binding.py`` are bound now, to the entities that hold
   those ARNs at upgrade time: the best that can be known.
 
 Every account touched gets its cache generation bumped, so running nodes
@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from rolegate.iam import trust_binding
+from rolegate.principals import trust_binding
 from rolegate.store.store import ascii_lower
 
 revision = "0002"
@@ -53,7 +53,7 @@ access_keys = sa.table(
 accounts = sa.table("accounts", sa.column("account_id"), sa.column("email"), sa.column("email_key"))
 generations = sa.table("generations", sa.column("account_id"), sa.column("gen"))
 
-# Which kind of entity each end of a link names (iam/principals.py, iam/roles.py).
+# Which kind of entity each end of a link names (principals/policy_sets.py, iam/roles.py).
 LINK_ENDS = {
     "group-member": ("group", "user"),
     "instance-profile-role": ("instance-profile", "role"),
