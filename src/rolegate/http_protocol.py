@@ -170,6 +170,8 @@ class DeferredFlushProtocol(HttpToolsProtocol):
         self._deadline: asyncio.TimerHandle | None = None
         self._reading_body = False
 
+    # uvicorn narrows asyncio's BaseTransport parameter to Transport, as
+    # this does; DeferredWrites stands in for a Transport (not a subclass).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(DeferredWrites(transport, self.loop))  # type: ignore[arg-type]
         self._arm(self._header_timeout)

@@ -247,6 +247,8 @@ def build_report(
     entities: dict[str, list[dict[str, Any]]] = {}
     for ns in allowed_services(documents):
         per_entity = [(kind, e, used.service.get((e.entity_id, ns))) for kind, e in holders]
+        # x[2] is not None in latest (the filter), which mypy cannot see
+        # through the tuple: hence the index ignores below.
         latest = max(
             (x for x in per_entity if x[2] is not None),
             key=lambda x: x[2][0],  # type: ignore[index]

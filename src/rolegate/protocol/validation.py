@@ -51,6 +51,7 @@ def node_path(parent: str, name: str | int) -> str:
     """The AWS path of a member (``name`` str) or list element (``name`` int)."""
     if type(name) is int:
         return f"{parent}.{name}.member"
+    # A str here; mypy narrows ``type(x) is int`` on the true side only.
     return f"{parent}.{name}" if parent else name  # type: ignore[return-value]
 
 

@@ -37,6 +37,8 @@ class FrozenDict(dict[str, Any]):
     def __reduce__(self) -> Any:
         return (dict, (thaw(self),))
 
+    # dict and list declare __hash__ = None (a ClassVar); a method that raises
+    # keeps the same answer with the class's own message.
     def __hash__(self) -> int:  # type: ignore[override]
         raise TypeError("unhashable type: 'FrozenDict'")
 
@@ -56,6 +58,8 @@ class FrozenList(list[Any]):
     def __reduce__(self) -> Any:
         return (list, (thaw(self),))
 
+    # dict and list declare __hash__ = None (a ClassVar); a method that raises
+    # keeps the same answer with the class's own message.
     def __hash__(self) -> int:  # type: ignore[override]
         raise TypeError("unhashable type: 'FrozenList'")
 

@@ -1305,7 +1305,8 @@ class Store:
                     {"c": _PG_LOCK_CLASS, "k": _PG_LOCK_EVENTS},
                 )
             # The raw cursor shares tx's connection, so it is inside tx's
-            # transaction (and its BEGIN IMMEDIATE / advisory lock).
+            # transaction (and its BEGIN IMMEDIATE / advisory lock). SQLAlchemy
+            # types driver_connection as Optional: never None on a live connection.
             cur = tx._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             sql = ""
             try:
