@@ -14,6 +14,7 @@ import base64
 import contextvars
 import json
 import random
+import re
 import string
 from typing import Any
 from urllib.parse import quote
@@ -284,10 +285,28 @@ def query_pairs(
         out.append((prefix, text(rnd, prefix, tokens)))
 
 
+_ESCAPED = [f"%{b:02X}".encode() for b in range(256)]
+_UNSAFE_RUN = re.compile(rb"[^A-Za-z0-9_.~-]+")
+
+
+def _escape_run(m: re.Match[bytes]) -> bytes:
+    return b"".join([_ESCAPED[b] for b in m[0]])
+
+
+def _quote(data: bytes) -> str:
+    """``quote(data, safe="")``: the same text up to 4 KiB. The generators make
+    values of megabytes, and quote's per-byte Python loop was 60% of a fuzz
+    run's time; a long value is escaped whole at C speed instead (every byte
+    as %XX, which decodes to the same value)."""
+    if len(data) > 4096:
+        return "%" + data.hex("%").upper()
+    return _UNSAFE_RUN.sub(_escape_run, data).decode("ascii")
+
+
 def encode_pairs(rnd: random.Random, pairs: list[tuple[str, str]]) -> bytes:
     parts = []
     for k, v in pairs:
-        value = quote(v.encode("utf-8", "surrogatepass"), safe="")
+        value = _quote(v.encode("utf-8", "surrogatepass"))
         if rnd.random() < 0.01:
             value = rnd.choice(("%ED%A0%80", "%FF%FE", "%", "%4", "+", "%00"))
         parts.append(f"{quote(k, safe='')}={value}")

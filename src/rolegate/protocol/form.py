@@ -10,6 +10,7 @@ every request.
 
 from __future__ import annotations
 
+import binascii
 import re
 
 from rolegate.errors import AwsError
@@ -35,6 +36,18 @@ def _malformed(message: str) -> AwsError:
     return AwsError(message, code=MALFORMED_CODE, status=400)
 
 
+# Runs of escapes in a long piece are unescaped together, at C speed: a
+# 2 MiB body of %XX cost ~0.4 s of CPU one escape at a time (a cheap way to
+# burn a worker), ~10 ms by runs. Short pieces keep the loop, which is faster
+# for the few escapes of an ARN.
+_ESCAPE_RUN = re.compile(rb"(?:%[0-9A-Fa-f]{2})+")
+_BY_RUNS_FROM = 512
+
+
+def _unescape_run(match: re.Match[bytes]) -> bytes:
+    return binascii.unhexlify(match[0].replace(b"%", b""))
+
+
 def _decode_piece(raw: bytes) -> str:
     """Decode one name or value: ``+`` is a space, ``%XX`` a byte, UTF-8."""
     if b"+" in raw:
@@ -44,12 +57,15 @@ def _decode_piece(raw: bytes) -> str:
         if bad is not None:
             snippet = raw[bad.start() : bad.start() + 3].decode("ascii", "replace")
             raise _malformed(f"Malformed percent-encoding {snippet!r} in the request")
-        chunks = raw.split(b"%")
-        out = bytearray(chunks[0])
-        for chunk in chunks[1:]:
-            out.append(int(chunk[:2], 16))
-            out += chunk[2:]
-        raw = bytes(out)
+        if len(raw) >= _BY_RUNS_FROM:
+            raw = _ESCAPE_RUN.sub(_unescape_run, raw)
+        else:
+            chunks = raw.split(b"%")
+            out = bytearray(chunks[0])
+            for chunk in chunks[1:]:
+                out.append(int(chunk[:2], 16))
+                out += chunk[2:]
+            raw = bytes(out)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
