@@ -270,6 +270,49 @@ def test_tree_actions_are_authorised(managed: World) -> None:
     assert err.code == "AccessDeniedException"
 
 
+def test_tree_listings_are_authorised_on_the_parent_or_child(managed: World) -> None:
+    """The reference's resource types: ListChildren and ListAccountsForParent
+    on the parent (root or OU), ListParents on the child (account or OU); a
+    policy scoped to those ARNs grants exactly them."""
+    world = managed
+    [r] = org(world, root(A), "ListRoots")["Roots"]
+    org_id = org(world, root(A), "DescribeOrganization")["Organization"]["Id"]
+    made = new_account(world, "s@example.com", "scoped")["AccountId"]
+    root_arn = r["Arn"]
+    assert root_arn == f"arn:aws:organizations::{A}:root/{org_id}/{r['Id']}"
+    account_arn = f"arn:aws:organizations::{A}:account/{org_id}/{made}"
+    ou_arn = f"arn:aws:organizations::{A}:ou/{org_id}/{OU_ID}"
+    scoped = world.user(
+        A,
+        "scoped",
+        allow(["organizations:ListChildren", "organizations:ListAccountsForParent"], root_arn),
+        allow("organizations:ListParents", account_arn),
+    )
+    got = org(world, scoped, "ListChildren", ParentId=r["Id"], ChildType="ACCOUNT")
+    assert {"Id": made, "Type": "ACCOUNT"} in got["Children"]
+    got = org(world, scoped, "ListAccountsForParent", ParentId=r["Id"])
+    assert made in [a["Id"] for a in got["Accounts"]]
+    assert org(world, scoped, "ListParents", ChildId=made)["Parents"] == [
+        {"Id": r["Id"], "Type": "ROOT"}
+    ]
+    # Other nodes are other resources: refused, naming the ARN asked about.
+    for action, params, arn in (
+        ("ListChildren", {"ParentId": OU_ID, "ChildType": "ACCOUNT"}, ou_arn),
+        ("ListAccountsForParent", {"ParentId": OU_ID}, ou_arn),
+        ("ListParents", {"ChildId": A}, f"arn:aws:organizations::{A}:account/{org_id}/{A}"),
+        ("ListParents", {"ChildId": OU_ID}, ou_arn),
+    ):
+        err = error_of(world, scoped, action, **params)
+        assert err.code == "AccessDeniedException"
+        assert f"organizations:{action} on resource: {arn}" in err.message
+    # DescribeAccount keeps its account ARN.
+    describer = world.user(A, "acct", allow("organizations:DescribeAccount", account_arn))
+    assert org(world, describer, "DescribeAccount", AccountId=made)["Account"]["Id"] == made
+    assert error_of(world, describer, "DescribeAccount", AccountId=A).code == (
+        "AccessDeniedException"
+    )
+
+
 @pytest.mark.parametrize(
     ("action", "params"),
     [

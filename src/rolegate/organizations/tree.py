@@ -31,6 +31,7 @@ from rolegate.organizations.handlers import (
     _LOWER_ALNUM,
     MAX_RESULTS,
     STATUS_KIND,
+    _caller_org,
     _decode_token,
     _encode_token,
     _err,
@@ -38,6 +39,7 @@ from rolegate.organizations.handlers import (
     _management_org,
     _org_accounts,
     _status_shape,
+    account_arn,
     account_shape,
     invalid_input,
 )
@@ -84,6 +86,23 @@ def root_id(org_id: str) -> str:
 
 def root_arn(mgmt: str, org_id: str, rid: str) -> str:
     return f"arn:aws:organizations::{mgmt}:root/{org_id}/{rid}"
+
+
+def ou_arn(mgmt: str, org_id: str, ou_id: str) -> str:
+    return f"arn:aws:organizations::{mgmt}:ou/{org_id}/{ou_id}"
+
+
+def _node_arn(org: dict[str, Any], node_id: str) -> str:
+    """The ARN of a root (``r-``), an OU (``ou-``) or an account (12 digits)
+    of ``org``: what ListChildren, ListAccountsForParent and ListParents are
+    authorised on (the reference's root, organizationalunit and account
+    resource types), whether or not the node exists."""
+    mgmt, org_id = org["management_account_id"], org["id"]
+    if node_id.startswith("r-"):
+        return root_arn(mgmt, org_id, node_id)
+    if node_id.startswith("ou-"):
+        return ou_arn(mgmt, org_id, node_id)
+    return account_arn(mgmt, org_id, node_id)
 
 
 def root_shape(org: dict[str, Any]) -> dict[str, Any]:
@@ -268,7 +287,7 @@ def list_parents(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     child_id = _patterned(params, "ChildId", _CHILD_ID_RE)
     max_results = _max_results(params)
     after = _cursor_after("ListParents", params, 1)
-    ctx.authorize("organizations:ListParents", "*")
+    ctx.authorize("organizations:ListParents", _node_arn(_caller_org(ctx), child_id))
     org = _management_org(ctx)
     # An OU id never names a child (no OUs), and neither does an account of
     # another organization: AWS does not reveal which accounts exist.
@@ -285,7 +304,7 @@ def list_children(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     child_type = _child_type(params)
     max_results = _max_results(params)
     after = _account_after(params)
-    ctx.authorize("organizations:ListChildren", "*")
+    ctx.authorize("organizations:ListChildren", _node_arn(_caller_org(ctx), parent_id))
     org = _management_org(ctx)
     _require_root(org, parent_id)
     if child_type == "ORGANIZATIONAL_UNIT":
@@ -299,7 +318,7 @@ def list_accounts_for_parent(ctx: CallContext, params: dict[str, Any]) -> dict[s
     parent_id = _patterned(params, "ParentId", _PARENT_ID_RE)
     max_results = _max_results(params)
     after = _account_after(params)
-    ctx.authorize("organizations:ListAccountsForParent", "*")
+    ctx.authorize("organizations:ListAccountsForParent", _node_arn(_caller_org(ctx), parent_id))
     org = _management_org(ctx)
     _require_root(org, parent_id)
     page, token = _account_page(ctx, org, after, max_results)
