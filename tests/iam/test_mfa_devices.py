@@ -112,8 +112,9 @@ def test_enable_list_get(alice: Iam) -> None:
     assert "Base32StringSeed" not in assigned[0] and "QRCodePNG" not in assigned[0]
     assert iam("ListVirtualMFADevices", AssignmentStatus="Unassigned")["VirtualMFADevices"] == []
 
-    got = iam("GetMFADevice", SerialNumber=serial)
+    got = iam("GetMFADevice", SerialNumber=serial, UserName="alice")
     assert got == {"SerialNumber": serial, "UserName": "alice", "EnableDate": enable_time}
+    assert as_alice("GetMFADevice", SerialNumber=serial) == got  # the signing user's device
     assert [e.arn for e in mfa_devices_for_user(iam.store, ACCOUNT, "ALICE")] == [serial]
 
 
@@ -243,7 +244,40 @@ def test_deactivate_without_user_name(alice: Iam) -> None:
     serial, totp = create_device(iam)
     enable(iam, serial, totp)
     iam("DeactivateMFADevice", SerialNumber=serial)
-    assert iam("GetMFADevice", SerialNumber=serial) == {"SerialNumber": serial}
+    assert iam("ListMFADevices", UserName="alice")["MFADevices"] == []
+    unassigned = iam("ListVirtualMFADevices", AssignmentStatus="Unassigned")["VirtualMFADevices"]
+    assert [d["SerialNumber"] for d in unassigned] == [serial]
+
+
+def test_get_mfa_device_is_authorised_on_the_user(alice: Iam) -> None:
+    """The reference lists only the user resource type for iam:GetMFADevice:
+    the named user, or without UserName the signing user -- never the
+    device's ARN, nor the device's own user. The device must be that user's."""
+    iam = alice
+    serial, totp = create_device(iam)
+    as_alice, as_bob = iam.as_(user_principal("alice")), iam.as_(user_principal("bob"))
+    # Unassigned: authorised on the caller's user, and not the caller's device.
+    with pytest.raises(NoSuchEntity, match="does not exist"):
+        as_bob("GetMFADevice", SerialNumber=serial)
+    assert iam.auth.calls[-1][:2] == ("iam:GetMFADevice", f"arn:aws:iam::{ACCOUNT}:user/bob")
+    enable(iam, serial, totp)
+    got = as_alice("GetMFADevice", SerialNumber=serial)
+    assert got["SerialNumber"] == serial and got["UserName"] == "alice"
+    assert iam.auth.calls[-1][:2] == ("iam:GetMFADevice", f"arn:aws:iam::{ACCOUNT}:user/alice")
+    # Another user's device without UserName: authorised on the caller, not the owner.
+    with pytest.raises(NoSuchEntity):
+        as_bob("GetMFADevice", SerialNumber=serial)
+    assert iam.auth.calls[-1][:2] == ("iam:GetMFADevice", f"arn:aws:iam::{ACCOUNT}:user/bob")
+    # Named: that user.
+    as_bob("GetMFADevice", SerialNumber=serial, UserName="alice")
+    assert iam.auth.calls[-1][:2] == ("iam:GetMFADevice", f"arn:aws:iam::{ACCOUNT}:user/alice")
+    # A denial on the user comes first, whatever the device.
+    iam.auth.deny = {"iam:GetMFADevice"}
+    with pytest.raises(AccessDenied, match="user/alice"):
+        as_alice("GetMFADevice", SerialNumber=f"arn:aws:iam::{ACCOUNT}:mfa/ghost")
+    iam.auth.deny = set()
+    with pytest.raises(ValidationError):
+        iam.as_(role_session())("GetMFADevice", SerialNumber=serial)
 
 
 def test_user_with_mfa_cannot_be_deleted(alice: Iam) -> None:

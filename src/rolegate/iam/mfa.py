@@ -277,16 +277,14 @@ def list_mfa_devices(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]
 
 def get_mfa_device(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     serial = params["SerialNumber"]
+    # The reference lists only the user resource type: the named user, or
+    # without UserName the signing user (never the device's ARN, and never
+    # the device's own user, which would answer a caller allowed only on
+    # itself about anyone's device). The device must be that user's.
+    user_name = lookup.caller_user_name(ctx, params)
+    lookup.authorize_entity(ctx, USER, "GetMFADevice", user_name)
     found = find_device(ctx.store, ctx.account_id, serial)
-    user_name = params.get("UserName") or (found.data.get("user_name") if found else None)
-    if user_name:
-        lookup.authorize_entity(ctx, USER, "GetMFADevice", user_name)
-    else:
-        # An unassigned device belongs to no user; authorise on the device.
-        lookup.authorize(ctx, "GetMFADevice", serial, MFA_AUDIT_TYPE)
-    if found is None or (
-        params.get("UserName") and not same_user(found.data.get("user_name"), user_name)
-    ):
+    if found is None or not same_user(found.data.get("user_name"), user_name):
         raise _no_device(serial)
     out: dict[str, Any] = {"SerialNumber": found.arn}
     if found.data.get("user_name"):
