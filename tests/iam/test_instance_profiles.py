@@ -30,8 +30,12 @@ def test_create_get_delete(iam):
     assert p["InstanceProfileId"].startswith("AIPA") and len(p["InstanceProfileId"]) == 21
     assert p["Roles"] == [] and p["Path"] == "/app/"
     assert p["Tags"] == [{"Key": "team", "Value": "core"}]
-    assert iam.auth.calls[-1][0] == "iam:CreateInstanceProfile"
-    assert iam.auth.calls[-1][2]["aws:RequestTag/team"] == "core"
+    # Created with Tags: iam:TagInstanceProfile too, both with the request's tags.
+    assert [c[0] for c in iam.auth.calls[-2:]] == [
+        "iam:CreateInstanceProfile",
+        "iam:TagInstanceProfile",
+    ]
+    assert all(c[2]["aws:RequestTag/team"] == "core" for c in iam.auth.calls[-2:])
     assert iam.last.audit_resources == [
         {"ARN": p["Arn"], "accountId": ACCOUNT, "type": "AWS::IAM::InstanceProfile"}
     ]

@@ -68,7 +68,10 @@ def test_create_returns_seed_and_png(iam: Iam) -> None:
     assert isinstance(seed, bytes) and len(base64.b32decode(seed)) >= 10
     assert device["QRCodePNG"].startswith(b"\x89PNG\r\n\x1a\n")
     assert device["Tags"] == [{"Key": "owner", "Value": "alice"}]
-    assert iam.auth.calls[-1][:2] == ("iam:CreateVirtualMFADevice", device["SerialNumber"])
+    assert [c[:2] for c in iam.auth.calls] == [
+        ("iam:CreateVirtualMFADevice", device["SerialNumber"]),
+        ("iam:TagMFADevice", device["SerialNumber"]),  # created with Tags
+    ]
     # The seed is a secret: not in the audit record, and stored only encrypted.
     assert seed.decode() not in repr(iam.last.audit_response)
     entity = iam.store.get(ACCOUNT, "mfa", "team/alice-phone")

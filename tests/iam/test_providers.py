@@ -53,7 +53,11 @@ def test_create_get_list_delete_oidc(iam: Iam) -> None:
     )
     assert out["OpenIDConnectProviderArn"] == OIDC_ARN
     assert out["Tags"] == [{"Key": "team", "Value": "infra"}]
-    assert iam.auth.calls[-1][:2] == ("iam:CreateOpenIDConnectProvider", OIDC_ARN)
+    assert [c[:2] for c in iam.auth.calls] == [
+        ("iam:CreateOpenIDConnectProvider", OIDC_ARN),
+        ("iam:TagOpenIDConnectProvider", OIDC_ARN),  # created with Tags
+    ]
+    assert iam.auth.calls[0][2] == {"aws:RequestTag/team": "infra", "aws:TagKeys": ["team"]}
     assert iam.last.audit_resources[0]["ARN"] == OIDC_ARN
 
     got = iam("GetOpenIDConnectProvider", OpenIDConnectProviderArn=OIDC_ARN)
@@ -292,7 +296,10 @@ def test_create_get_list_delete_saml(iam: Iam) -> None:
         Tags=[{"Key": "k", "Value": "v"}],
     )
     assert out == {"SAMLProviderArn": SAML_ARN, "Tags": [{"Key": "k", "Value": "v"}]}
-    assert iam.auth.calls[-1][:2] == ("iam:CreateSAMLProvider", SAML_ARN)
+    assert [c[:2] for c in iam.auth.calls] == [
+        ("iam:CreateSAMLProvider", SAML_ARN),
+        ("iam:TagSAMLProvider", SAML_ARN),  # created with Tags
+    ]
     assert iam.last.audit_resources == [
         {"ARN": SAML_ARN, "accountId": ACCOUNT, "type": "AWS::IAM::SAMLProvider"}
     ]

@@ -95,6 +95,7 @@ def create_instance_profile(ctx: CallContext, params: dict) -> dict:
         INSTANCE_PROFILE.audit_type,
         context=lookup.tag_context(tags, "aws:RequestTag/"),
     )
+    lookup.authorize_tag_on_create(ctx, "TagInstanceProfile", arn, tags)
     with ctx.store.transaction() as tx:
         entity = lookup.insert_entity(
             tx,

@@ -87,6 +87,22 @@ def tag_context(tags: list[dict[str, str]] | None, prefix: str) -> dict[str, Any
     return out
 
 
+def authorize_tag_on_create(
+    ctx: CallContext, action: str, resource_arn: str, tags: list[dict[str, str]] | None
+) -> None:
+    """Creating with Tags is also tagging: ``iam:Tag<Kind>`` on the new ARN,
+    with the request's tags as ``aws:RequestTag/*`` and ``aws:TagKeys``.
+
+    AWS refuses CreateRole with Tags as "not authorized to perform:
+    iam:TagRole on resource: arn:aws:iam::ACCOUNT:role/NAME" (openshift/
+    installer#1073; #7843 for iam:TagInstanceProfile). Call it right after
+    the ``iam:Create*`` check and before anything is written. Without tags
+    nothing is asked (the Tag* action is only evaluated when tags are given).
+    """
+    if tags:
+        authorize(ctx, action, resource_arn, None, context=tag_context(tags, "aws:RequestTag/"))
+
+
 def resource_context(entity: Any) -> dict[str, Any]:
     if entity is None:
         return {}
@@ -310,6 +326,7 @@ def create_entity(
     if boundary:
         context["iam:PermissionsBoundary"] = boundary
     authorize(ctx, f"Create{kind.title}", arn, kind.audit_type, context=context or None)
+    authorize_tag_on_create(ctx, f"Tag{kind.title}", arn, tags)
     if before_insert is not None:
         before_insert()
     with ctx.store.transaction() as tx:

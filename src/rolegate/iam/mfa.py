@@ -144,6 +144,7 @@ def create_virtual_mfa_device(ctx: CallContext, params: dict[str, Any]) -> dict[
         MFA_AUDIT_TYPE,
         context=lookup.tag_context(tags, "aws:RequestTag/"),
     )
+    lookup.authorize_tag_on_create(ctx, "TagMFADevice", serial, tags)
     seed = totp.new_seed(lookup.rng(ctx))
     uri = totp.provisioning_uri(seed, f"{name}@{ctx.account_id}", MFA_ISSUER)
     qr = totp.qr_png(uri)

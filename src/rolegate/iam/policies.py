@@ -143,6 +143,7 @@ def create_policy(ctx: CallContext, params: dict) -> dict:
         POLICY_AUDIT_TYPE,
         context=lookup.tag_context(tags, "aws:RequestTag/"),
     )
+    lookup.authorize_tag_on_create(ctx, "TagPolicy", arn, tags)
     check_managed_policy(document)
     now = lookup.iso(ctx.now)
     with ctx.store.transaction() as tx:

@@ -37,6 +37,7 @@ from rolegate.errors import (
 )
 from rolegate.federation.jwks import FetchError, presented_chain, thumbprint
 from rolegate.federation.saml import parse_idp_metadata
+from rolegate.iam import lookup
 from rolegate.iam.lookup import as_datetime, iso, rng
 from rolegate.iam.tags import clean_tags, list_output, merge_tags, remove_tags
 from rolegate.principals.providers import (
@@ -214,16 +215,29 @@ def _retrieved_thumbprint(url_without_scheme: str) -> list[str]:
     return [thumbprint(chain[-1])] if chain else []
 
 
+def _authorize_create(
+    ctx: CallContext, kind: str, provider_arn: str, tags: list[dict[str, str]]
+) -> None:
+    """``iam:Create<kind>`` and, with Tags, ``iam:Tag<kind>`` on the new
+    provider, both with the request's tags as condition keys."""
+    ctx.authorize(
+        f"iam:Create{kind}",
+        provider_arn,
+        context=lookup.tag_context(tags, "aws:RequestTag/") or None,
+    )
+    lookup.authorize_tag_on_create(ctx, f"Tag{kind}", provider_arn, tags)
+
+
 def create_open_id_connect_provider(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     url = params["Url"]
     scheme, name = parse_oidc_url(
         url, dev_allow_http=bool(getattr(ctx.app, "dev_allow_http_issuers", False))
     )
     provider_arn = _oidc_arn(ctx.account_id, name)
-    ctx.authorize("iam:CreateOpenIDConnectProvider", provider_arn)
+    tags = clean_tags(params.get("Tags"))
+    _authorize_create(ctx, "OpenIDConnectProvider", provider_arn, tags)
     client_ids = _validate_client_ids(params.get("ClientIDList"))
     thumbprints = _validate_thumbprints(params.get("ThumbprintList"))
-    tags = clean_tags(params.get("Tags"))
     if not thumbprints and scheme == "https":
         thumbprints = _retrieved_thumbprint(name)
     data = {
@@ -429,9 +443,9 @@ def _reject_encryption_options(params: Mapping[str, Any]) -> None:
 def create_saml_provider(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     name = params["Name"]
     provider_arn = _saml_arn(ctx.account_id, name)
-    ctx.authorize("iam:CreateSAMLProvider", provider_arn)
-    _reject_encryption_options(params)
     tags = clean_tags(params.get("Tags"))
+    _authorize_create(ctx, "SAMLProvider", provider_arn, tags)
+    _reject_encryption_options(params)
     document = params["SAMLMetadataDocument"]
     facts = parse_saml_metadata(document, ctx.now)
     data = {

@@ -132,6 +132,7 @@ def upload_server_certificate(ctx: CallContext, params: dict) -> dict:
         SERVER_CERTIFICATE.audit_type,
         context=lookup.tag_context(tags, "aws:RequestTag/"),
     )
+    lookup.authorize_tag_on_create(ctx, "TagServerCertificate", arn, tags)
     body = params["CertificateBody"]
     certs = _load_certificates(body)
     if certs is None:
