@@ -22,12 +22,12 @@ should be scoped to correct service", which reads like a signing bug.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rolegate import protocol
 from rolegate.errors import AwsError, IncompleteSignature, InvalidAction, MissingAction
 from rolegate.protocol.form import parse_form, parse_query_string
+from rolegate.protocol.models import ServiceSpec
 from rolegate.protocol.xml import xml_text
 from rolegate.sigv4 import HttpRequest, SigV4Auth
 
@@ -52,13 +52,19 @@ class NotServed(AwsError):
         self.signing_name = signing_name
 
 
-@dataclass(slots=True)
-class Route:
-    service: str
-    action: str
-    json: bool
+class Route(NamedTuple):
+    """What a request names, read from signed data and not yet checked
+    against the model (:func:`check` does that)."""
+
+    spec: ServiceSpec  # the credential scope's service, compiled
+    action: str  # "" when the request names none
+    json: bool  # JSON protocol (X-Amz-Target); else Query
     params: dict[str, str]  # Query parameters, first occurrence of each; {} for JSON
     version: str | None  # Query only; None when the request has no Version
+
+    @property
+    def service(self) -> str:
+        return self.spec.name
 
 
 def service_of(auth: SigV4Auth | None) -> str:
@@ -84,14 +90,15 @@ def read(req: HttpRequest, auth: SigV4Auth | None, service: str, method: str, bo
         prefix, _, action = target.partition(".")
         if prefix != spec.target_prefix:
             action = ""
-        return Route(service, action, True, {}, None)
+        return Route(spec, action, True, {}, None)
     pairs = parse_query_string(req.query) if req.query else []
     if method == "POST" and body:
         pairs.extend(parse_form(body))
     flat: dict[str, str] = {}
     for k, v in pairs:
-        flat.setdefault(k, v)
-    return Route(service, flat.get("Action", ""), False, flat, flat.get("Version"))
+        if k not in flat:
+            flat[k] = v
+    return Route(spec, flat.get("Action", ""), False, flat, flat.get("Version"))
 
 
 def check(route: Route) -> None:
@@ -101,7 +108,7 @@ def check(route: Route) -> None:
     or missing one with InvalidAction naming the version it was given, and
     runs nothing). JSON: AWS's ``UnknownOperationException``.
     """
-    spec = protocol.get_service(route.service)
+    spec = route.spec
     if not route.json and not route.action:
         raise MissingAction("Missing Action")
     version = route.version if route.version is not None else NO_VERSION

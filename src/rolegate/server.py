@@ -1,10 +1,12 @@
-"""The ASGI application: authenticate, route by service and Action,
-authorise (inside handlers), render, audit.
+"""The ASGI shell: lifespan, ``/healthz``, reading the body (at most
+``MAX_BODY``), and running each request through :mod:`rolegate.pipeline`,
+on the event loop or in the thread pool (:func:`_runs_inline`).
 
 A plain ASGI callable rather than a Starlette router: one endpoint serves
 every action, and the per-request budget (DESIGN.md) leaves no room for a
 routing layer. Sync work (store, crypto, policy) runs in a thread pool so the
-event loop never blocks on the database.
+event loop never blocks on the database; the few requests that only read
+in-process caches run inline.
 """
 
 from __future__ import annotations
@@ -20,30 +22,19 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import quote
 
-from rolegate import authz, protocol, routing, sigv4, tokens
+from rolegate import pipeline, protocol, tokens
 from rolegate.appstate import AppState, Settings, TestClock
 from rolegate.audit import AuditWriter
-from rolegate.audit.events import record as audit_record
-from rolegate.context import CallContext, Principal
-from rolegate.errors import (
-    AccessDenied,
-    AwsError,
-    ExpiredToken,
-    InternalFailure,
-    InvalidClientTokenId,
-    MissingAuthenticationToken,
-)
-from rolegate.requestid import new_uuid
-from rolegate.routing import SERVICES, UNSIGNED_ACTIONS
+from rolegate.context import CallContext
+
+# Kept importable here for the tests that build the principal a token speaks for.
+from rolegate.pipeline import principal_from_claims as _principal_from_claims  # noqa: F401
+from rolegate.routing import SERVICES
 
 log = logging.getLogger("rolegate.server")
 
 MAX_BODY = 2 * 1024 * 1024  # a 100,000-char SAML assertion, form-encoded, fits
-_INVALID_TOKEN = "The security token included in the request is invalid."
-_EXPIRED_TOKEN = "The security token included in the request is expired"
-_STS_FOR_SESSION_TOKEN = frozenset({"AssumeRole", "GetCallerIdentity"})
 
 
 def _load_handlers() -> dict[str, dict[str, Callable[..., Any]]]:
@@ -71,7 +62,7 @@ class KeyRingSource:
     reads the keys' ids and retired flags (a few rows, nothing decrypted) and
     only a change reloads the ring. Retirement is a revocation, so it must
     not wait long; a key added elsewhere never blocks opening either (an
-    unknown key id triggers a reload, see ``RolegateApp._open_token``).
+    unknown key id triggers a reload, see ``pipeline.open_session_token``).
     """
 
     def __init__(self, store: Any) -> None:
@@ -216,20 +207,24 @@ class RolegateApp:
                 b"ok\n" if ok else b"store unreachable\n",
             )
             return
-        body = bytearray()
+        chunks: list[bytes] = []
+        size = 0
         more = True
         while more:
             msg = await receive()
             if msg["type"] == "http.disconnect":
                 return
-            body += msg.get("body", b"")
-            more = msg.get("more_body", False)
-            if len(body) > MAX_BODY:
+            chunk = msg.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY:
                 await _send(
                     send, 413, [(b"content-type", b"text/plain")], b"request body too large\n"
                 )
                 return
-        raw = bytes(body)
+            chunks.append(chunk)
+            more = msg.get("more_body", False)
+        raw = b"".join(chunks)  # one chunk (the usual case): that chunk, not a copy
+        state = self.state
         if _runs_inline(raw, scope.get("query_string", b"")):
             # Yield once before the work. uvloop reads every ready socket,
             # then runs the tasks that reading started; a request arriving
@@ -243,10 +238,10 @@ class RolegateApp:
             # 12 went under 1.88; with, half did, down to 1.13. Throughput
             # within noise.
             await asyncio.sleep(0)
-            status, headers, out = self.process(scope, raw)
+            status, headers, out = pipeline.run(state, self.handlers, self._proxy_hops, scope, raw)
         else:
             status, headers, out = await asyncio.get_running_loop().run_in_executor(
-                self._pool, self.process, scope, raw
+                self._pool, pipeline.run, state, self.handlers, self._proxy_hops, scope, raw
             )
         await _send(send, status, headers, out)
 
@@ -285,207 +280,15 @@ class RolegateApp:
             return False
 
     # -- one request ----------------------------------------------------------
-    def process(
-        self, scope: dict[str, Any], body: bytes
-    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-        state = self.state
-        assert state is not None
-        request_id = new_uuid()
-        now = state.now()
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
-        method = scope.get("method", "GET")
-        raw_path = scope.get("raw_path") or quote(scope.get("path", "/")).encode()
-        query = scope.get("query_string", b"").decode("latin-1")
-        # One header index, shared by routing and SigV4 verification.
-        req = sigv4.HttpRequest(
-            method=method,
-            path=raw_path.decode("utf-8", "surrogateescape")
-            if isinstance(raw_path, bytes)
-            else raw_path,
-            query=query,
-            headers=headers,
-            body=body,
-        )
-        client = scope.get("client") or ("127.0.0.1", 0)
-        source_ip, secure = client[0], scope.get("scheme") == "https"
-        if self._proxy_hops:
-            hops = self._proxy_hops
-            source_ip = _forwarded(req.header_values("x-forwarded-for"), hops) or source_ip
-            proto = _forwarded(req.header_values("x-forwarded-proto"), hops) or ""
-            secure = proto.lower() == "https"
-        ctx = CallContext(
-            service="sts",
-            action="",
-            principal=None,
-            request_id=request_id,
-            now=now,
-            region="us-east-1",
-            source_ip=source_ip,
-            user_agent=req.header("user-agent") or "",
-            store=state.store,
-            app=state,
-            authorize_fn=authz.authorize,
-            secure=secure,
-        )
-        params: dict[str, Any] | None = None
-        error: tuple[str, str] | None = None
-        json_protocol = False
-        extra_headers: list[tuple[bytes, bytes]] = []
-        try:
-            auth = sigv4.parse_auth(req)
-            # The scope's service, never a header: see rolegate.routing.
-            ctx.service = routing.service_of(auth)
-            route = routing.read(req, auth, ctx.service, method, body)
-            ctx.action, json_protocol = route.action, route.json
-            if auth is None:
-                if (ctx.service, ctx.action) not in UNSIGNED_ACTIONS:
-                    raise MissingAuthenticationToken("Request is missing Authentication Token")
-                ctx.principal = Principal(
-                    kind="anonymous", arn="", account_id="", user_id="anonymous"
-                )
-            else:
-                ctx.region = auth.region
-                ctx.principal = self._authenticate(req, auth, ctx)
-            routing.check(route)
-            handler = self.handlers.get(ctx.service, {}).get(ctx.action)
-            if handler is None:
-                raise routing.unknown_operation(route)
-            self._check_session_limits(ctx)
-            if json_protocol:
-                params = protocol.decode_json_request(ctx.service, ctx.action, body)
-            else:
-                params = protocol.decode_request(ctx.service, ctx.action, route.params)
-            result = handler(ctx, params)
-            if json_protocol:
-                out = protocol.encode_json_response(ctx.service, ctx.action, result)
-                ctype = b"application/x-amz-json-1.1"
-            else:
-                out = protocol.encode_response(ctx.service, ctx.action, result, request_id)
-                ctype = b"text/xml"
-            status = 200
-        except routing.NotServed as e:
-            error = (e.code, e.message)
-            status, nhdrs, out = routing.not_served(e, req, body, request_id)
-            ctype, extra_headers = nhdrs[0][1], nhdrs[1:]
-        except AwsError as e:
-            error = (e.code, e.message)
-            status, ctype_s, out = protocol.encode_error(
-                ctx.service if ctx.service in SERVICES else "sts", e, request_id
-            )
-            ctype = ctype_s.encode() if isinstance(ctype_s, str) else ctype_s
-        except Exception:  # a bug: log it, answer 500, never a traceback
-            log.exception("internal failure in %s:%s", ctx.service, ctx.action)
-            e2 = InternalFailure("We encountered an internal error. Please try again.")
-            error = (e2.code, e2.message)
-            status, ctype_s, out = protocol.encode_error(
-                ctx.service if ctx.service in SERVICES else "sts", e2, request_id
-            )
-            ctype = ctype_s.encode() if isinstance(ctype_s, str) else ctype_s
-        try:
-            state.audit.submit(
-                audit_record(
-                    ctx,
-                    params=params,
-                    error=error,
-                    event_time=now,
-                    tls=bool(state.settings.tls_cert),
-                )
-            )
-        except Exception:
-            log.exception("audit submit failed")
-        hdrs = [
-            (b"content-type", ctype),
-            (b"x-amzn-requestid", request_id.encode()),
-            *extra_headers,
-        ]
-        return status, hdrs, out
-
-    def _authenticate(self, req: Any, auth: Any, ctx: CallContext) -> Principal:
-        state = self.state
-        assert state is not None
-        akid = auth.access_key_id
-        now = ctx.now
-        if akid.startswith("ASIA"):
-            token = auth.security_token
-            if not token:
-                raise InvalidClientTokenId(_INVALID_TOKEN)
-            claims = self._open_token(token, akid, int(now.timestamp()))
-            sigv4.verify(
-                req,
-                auth,
-                claims.secret_access_key,
-                now,
-                service=auth.service,
-                key_cache=state.extra.setdefault("sigv4_cache", sigv4.SigningKeyCache()),
-            )
-            if claims.expires_at <= int(now.timestamp()):
-                raise ExpiredToken(_EXPIRED_TOKEN)
-            return _principal_from_claims(claims, akid)
-        rec = state.store.lookup_access_key(akid)
-        if rec is None or rec.status != "Active":
-            raise InvalidClientTokenId(_INVALID_TOKEN)
-        sigv4.verify(
-            req,
-            auth,
-            rec.secret,
-            now,
-            service=auth.service,
-            key_cache=state.extra.setdefault("sigv4_cache", sigv4.SigningKeyCache()),
-        )
-        # The key's owner by unique id, never by name: a key of a deleted
-        # user must not sign for a later user of the same name.
-        user = state.store.get_by_id(rec.user_id)
-        if user is None or user.kind != "user" or user.account_id != rec.account_id:
-            raise InvalidClientTokenId(_INVALID_TOKEN)
-        try:
-            state.store.note_key_used(akid, now, auth.service, auth.region)
-        except Exception:
-            log.exception("note_key_used failed")
-        return Principal(
-            kind="user",
-            arn=user.arn,
-            account_id=rec.account_id,
-            user_id=user.entity_id,
-            name=user.name,
-            access_key_id=akid,
-        )
-
-    def _open_token(self, token: str, akid: str, now: int) -> Any:
-        keys: KeyRingSource = self.state.extra["keys"]  # type: ignore[union-attr]
-        for attempt in range(2):
-            try:
-                return tokens.open_token(token, keys.ring(), now, access_key_id=akid)
-            except tokens.SessionExpired:
-                # Authentic but past its expiry (tokens checks authenticity first).
-                raise ExpiredToken(_EXPIRED_TOKEN) from None
-            except tokens.InvalidSessionToken:
-                # A key added by another node or by `keys rotate` may be newer
-                # than our ring: reload once, then give up.
-                if attempt == 0 and keys.reload_if_stale():
-                    continue
-                raise InvalidClientTokenId(_INVALID_TOKEN) from None
-        raise InvalidClientTokenId(_INVALID_TOKEN)
+    def process(self, scope: dict[str, Any], body: bytes) -> pipeline.Response:
+        """One request through :func:`rolegate.pipeline.run`: ``(status, headers, body)``."""
+        assert self.state is not None
+        return pipeline.run(self.state, self.handlers, self._proxy_hops, scope, body)
 
     @staticmethod
     def _check_session_limits(ctx: CallContext) -> None:
-        """Which APIs each kind of temporary credential may call (reference §2.1)."""
-        p = ctx.principal
-        s = p.session if p is not None else None
-        if s is None:
-            return
-        if ctx.service == "sts" and ctx.action in ("GetSessionToken", "GetFederationToken"):
-            raise AccessDenied(f"Cannot call {ctx.action} with session credentials")
-        if s.kind == "session":
-            if ctx.service != "sts" and not s.mfa_authenticated:
-                raise InvalidClientTokenId(_INVALID_TOKEN)
-            if ctx.service == "sts" and ctx.action not in _STS_FOR_SESSION_TOKEN:
-                raise AccessDenied(f"Cannot call {ctx.action} with session credentials")
-        elif s.kind == "federated-user":
-            if ctx.service != "sts" or ctx.action != "GetCallerIdentity":
-                raise AccessDenied(
-                    f"User: {p.arn} is not authorized to perform: {ctx.service}:{ctx.action} "  # type: ignore[union-attr]
-                    "because federated users cannot call this API"
-                )
+        """Which APIs each kind of temporary credential may call (:func:`pipeline.session_limits`)."""
+        pipeline.session_limits(ctx.service, ctx.action, ctx.principal)
 
 
 _INLINE_MARKERS = (b"Action=GetCallerIdentity", b"Action=AssumeRole&")
@@ -509,32 +312,6 @@ def _runs_inline(body: bytes, query: bytes) -> bool:
     return not any(m in body or m in query for m in _NEEDS_IO_MARKERS)
 
 
-def _principal_from_claims(c: Any, akid: str) -> Principal:
-    """The caller a session token speaks for."""
-    if c.kind == "assumed-root" or (not c.user_name and (c.user_arn or c.arn).endswith(":root")):
-        # The account root: an AssumeRoot session (narrowed by its task
-        # policy: authz.authorize evaluates a root session's policies rather
-        # than letting the root do anything) or the root's GetSessionToken
-        # credentials.
-        kind, arn, user_id, name = "root", c.user_arn or c.arn, c.account_id, None
-    elif c.kind == "assumed-role":
-        kind, arn, user_id, name = "assumed-role", c.arn, c.user_id, c.role_name
-    elif c.kind == "federated-user":
-        kind, arn, user_id = "federated-user", c.arn, c.user_id
-        name = c.session_name or c.user_name
-    else:
-        kind, arn, user_id, name = "user", c.user_arn or c.arn, c.user_id, c.user_name
-    return Principal(
-        kind=kind,
-        arn=arn,
-        account_id=c.account_id,
-        user_id=user_id,
-        name=name,
-        access_key_id=akid,
-        session=c,
-    )
-
-
 async def _send(send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
     await send(
         {
@@ -555,19 +332,6 @@ def proxy_hops(setting: str) -> int:
     """
     setting = setting.strip()
     return int(setting) if setting.isascii() and setting.isdigit() else 0
-
-
-def _forwarded(values: list[str], hops: int) -> str | None:
-    """The entry the ``hops``-th trusted proxy recorded in an ``X-Forwarded-*``
-    header, given its ``values`` in received order.
-
-    Proxies append to ``X-Forwarded-For``, so its left part is whatever the
-    client sent: the trustworthy entry is counted from the right. None when
-    the chain is shorter than the proxies we were told about.
-    """
-    entries = [part.strip() for v in values for part in v.split(",")]
-    entries = [e for e in entries if e]
-    return entries[-hops] if len(entries) >= hops else None
 
 
 def app_factory() -> RolegateApp:
