@@ -1,5 +1,6 @@
-"""What a request handler is given: the contract between server.py and the
-``iam``/``sts``/``organizations`` handlers.
+"""What a request handler is given: the contract between the request
+pipeline (``rolegate.pipeline``, which builds the context and calls the
+handler) and the ``iam``/``sts``/``organizations`` handlers.
 
 A handler is ``def handler(ctx: CallContext, params: dict) -> dict | None``.
 ``params`` is the request decoded by ``rolegate.protocol`` into the shape
@@ -11,7 +12,8 @@ the protocol layer URL-encodes ``policyDocumentType`` members). Handlers raise
 
 Handlers authorise themselves, because only they know the resource an action
 acts on: ``ctx.authorize("iam:CreateRole", role_arn)`` raises ``AccessDenied``
-with AWS's message, or returns the decision it made.
+with AWS's message, or returns the decision it made. (``pipeline.authorise``
+is where the authorisation table will take this over.)
 """
 
 from __future__ import annotations
