@@ -14,8 +14,11 @@ The child also builds the events from each request's ``AuditRecord``
 single cost left in the worker (py-spy, AssumeRole under load: 8.7% of the
 worker's samples in ``json`` for a 1.7 KB record; pickling the same record
 takes a fifth of the time), and the child runs on the core the worker
-leaves idle. An event that cannot be encoded is dropped alone, with a log
-line, as on the thread path; its batch is still committed.
+leaves idle. Encoding is total (``rolegate.store.store.encode_event``): a
+value JSON has no type for is written as its repr, a str UTF-8 cannot carry
+(a lone surrogate) as a JSON escape; an item that will not pickle crosses
+the pipe as its events' JSON instead, and one whose events cannot be built
+is recorded as a stub naming its request. Nothing acknowledged is dropped.
 
 Delivery: a batch counts as written when the child has committed it and
 said so. If the child dies, the pipe breaks, a new child is started and the
@@ -28,6 +31,7 @@ batch, so the server's shutdown drains the audit first.
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import pickle
@@ -38,6 +42,7 @@ from typing import Any
 
 from rolegate.audit.events import AuditRecord, expand
 from rolegate.store import Store
+from rolegate.store.store import encode_event
 
 log = logging.getLogger("rolegate.audit")
 
@@ -55,9 +60,23 @@ def _name(item: Any) -> str:
     return str(item.get("eventID"))
 
 
+def _stub(item: Any, exc: BaseException) -> dict[str, Any]:
+    """What is recorded of an item whose events could not be built: its
+    request, what went wrong, and its repr."""
+    ev: dict[str, Any] = {"eventName": "", "rolegateEncodingError": f"{type(exc).__name__}: {exc}"}
+    if isinstance(item, AuditRecord):
+        ev.update(eventName=str(item.action), eventSource=f"{item.service}.amazonaws.com")
+        ev["requestID"] = str(item.request_id)
+    try:
+        ev["rolegateEventRepr"] = ascii(item)
+    except Exception:  # a repr that raises: the stub still goes in
+        ev["rolegateEventRepr"] = f"<{type(item).__name__}>"
+    return ev
+
+
 def _encode(store: Any, items: Sequence[Any]) -> tuple[list[Any], list[str]]:
-    """The rows of ``items`` (records or events); one that cannot be built or
-    encoded is left out alone."""
+    """The rows of ``items`` (records or events). Encoding is total; an item
+    whose events cannot even be built is recorded as a stub, and named."""
     try:
         return store.event_rows([ev for item in items for ev in _events(item)]), []
     except Exception:
@@ -68,7 +87,13 @@ def _encode(store: Any, items: Sequence[Any]) -> tuple[list[Any], list[str]]:
                 rows.extend(store.event_rows(_events(item)))
             except Exception as exc:
                 bad.append(f"{_name(item)}: {type(exc).__name__}: {exc}")
+                rows.extend(store.event_rows([_stub(item, exc)]))
         return rows, bad
+
+
+def _utf8(message: str) -> bytes:
+    # An error's text may quote what UTF-8 cannot carry (a lone surrogate).
+    return message.encode("utf-8", "backslashreplace")
 
 
 def _child_main(conn: Any, data_dir: str | None, database_url: str | None) -> None:
@@ -85,23 +110,42 @@ def _child_main(conn: Any, data_dir: str | None, database_url: str | None) -> No
                 rows, bad = _encode(store, pickle.loads(blob))
                 store.append_event_rows(rows)
             except Exception as exc:  # reported to the writer, which retries
-                conn.send_bytes(f"{type(exc).__name__}: {exc}".encode())
+                conn.send_bytes(_utf8(f"{type(exc).__name__}: {exc}"))
             else:
-                conn.send_bytes(_SKIPPED + "; ".join(bad).encode() if bad else _OK)
+                conn.send_bytes(_SKIPPED + _utf8("; ".join(bad)) if bad else _OK)
     finally:
         store.close()
+
+
+def _as_plain(item: Any) -> list[Any]:
+    """``item``'s events as plain JSON data (what ``encode_event`` would
+    store: total), for an item that will not pickle."""
+    try:
+        events = _events(item)
+    except Exception as exc:
+        events = [_stub(item, exc)]
+    out = []
+    for ev in events:
+        try:
+            out.append(json.loads(encode_event(ev)))
+        except Exception as exc:  # not even a Mapping
+            out.append(json.loads(encode_event(_stub(ev, exc))))
+    return out
 
 
 def _pickle(items: Sequence[Any]) -> bytes:
     try:
         return pickle.dumps(list(items), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:
-        kept = []
+        kept: list[Any] = []
         for item in items:
             try:
                 pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
             except Exception as exc:
-                log.error("audit event of %s not recordable: %s", _name(item), exc)
+                log.warning(
+                    "audit event of %s does not pickle (%s): sent as JSON", _name(item), exc
+                )
+                kept.extend(_as_plain(item))
             else:
                 kept.append(item)
         return pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL)
@@ -150,8 +194,8 @@ class ProcessSink:
                 self._start()
                 raise
         if reply.startswith(_SKIPPED):
-            # Retrying cannot help an event that does not encode.
-            log.error("audit events not recordable: %s", reply[len(_SKIPPED) :].decode())
+            # Recorded as stubs: retrying cannot help an event that does not build.
+            log.error("audit events recorded as stubs: %s", reply[len(_SKIPPED) :].decode())
         elif reply != _OK:
             raise RuntimeError(f"audit process: {reply.decode(errors='replace')}")
 

@@ -10,6 +10,8 @@ building the event. The writer otherwise drains every ``linger`` seconds.
 Its thread thus only makes database calls, which release the GIL (see
 ``Store.event_rows``). A full buffer makes ``submit`` wait rather than drop
 (nothing acknowledged is lost); ``close`` drains everything before returning.
+A batch the store refuses is retried until it is in, split in halves when
+it keeps failing so that one bad item cannot hold back the others.
 """
 
 from __future__ import annotations
@@ -106,13 +108,38 @@ class AuditWriter:
                     return
 
     def _write(self, batch: list[Any]) -> None:
-        for attempt in range(10):
-            try:
-                self._insert(batch)
-                break
-            except Exception:  # the store may be briefly unavailable; retry, then log
-                log.exception("audit batch write failed (attempt %d)", attempt + 1)
-                time.sleep(min(2.0, 0.2 * (attempt + 1)))
+        self._commit(batch)
         with self._written_cv:
             self._written += len(batch)
             self._written_cv.notify_all()
+
+    # A batch that fails this many times in a row is split in two.
+    SPLIT_AFTER = 2
+    # The longest wait between two attempts at the same batch.
+    MAX_BACKOFF = 5.0
+
+    def _commit(self, batch: list[Any]) -> None:
+        """Insert ``batch``, retrying until it is in: never dropped.
+
+        A store that is down fails every attempt; the writer waits and
+        retries, its buffer fills and ``submit`` blocks (back-pressure, not
+        loss). A batch that keeps failing while the store is up holds an
+        item the store refuses: the batch is split in halves, written in
+        order, so the others go in and only the bad one keeps retrying.
+        """
+        attempt = 0
+        while True:
+            try:
+                self._insert(batch)
+                return
+            except Exception:
+                attempt += 1
+                log.exception(
+                    "audit batch of %d failed (attempt %d); retrying", len(batch), attempt
+                )
+            if len(batch) > 1 and attempt >= self.SPLIT_AFTER:
+                mid = len(batch) // 2
+                self._commit(batch[:mid])
+                self._commit(batch[mid:])
+                return
+            time.sleep(min(self.MAX_BACKOFF, 0.2 * attempt))

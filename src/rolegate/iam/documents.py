@@ -53,7 +53,7 @@ def check_trust_policy(store: Any, text: str, *, update: bool = False) -> None:
     """
     try:
         jsontext.loads(text)
-    except jsontext.PolicyJsonTooDeep:
+    except (jsontext.PolicyJsonTooDeep, jsontext.PolicyJsonLoneSurrogate):
         pass  # well-formed JSON: parse_policy refuses it with AWS's syntax error
     except ValueError:
         raise MalformedPolicyDocument("This policy contains invalid Json") from None

@@ -12,16 +12,18 @@ from __future__ import annotations
 from typing import Any
 
 from rolegate import jsonsafe
+from rolegate.jsonsafe import JsonLoneSurrogate as PolicyJsonLoneSurrogate
 from rolegate.jsonsafe import JsonTooDeep as PolicyJsonTooDeep
 
-__all__ = ["MAX_DEPTH", "PolicyJsonTooDeep", "check_depth", "loads"]
+__all__ = ["MAX_DEPTH", "PolicyJsonLoneSurrogate", "PolicyJsonTooDeep", "check_depth", "loads"]
 
 MAX_DEPTH = 32
 
 
 def loads(text: str | bytes | bytearray, *, max_depth: int = MAX_DEPTH, **kw: Any) -> Any:
     """``json.loads(text, **kw)``: ``ValueError`` (``json.JSONDecodeError`` with its
-    line and column) for bad JSON, :class:`PolicyJsonTooDeep` past ``max_depth``."""
+    line and column) for bad JSON, :class:`PolicyJsonTooDeep` past ``max_depth``,
+    :class:`PolicyJsonLoneSurrogate` for a string holding a lone surrogate."""
     return jsonsafe.loads(text, max_depth=max_depth, **kw)
 
 

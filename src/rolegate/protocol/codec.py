@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from rolegate import jsonsafe
 from rolegate.errors import AwsError
 from rolegate.protocol.jsonproto import SERIALIZATION_CODE, VALIDATION_CODE
 from rolegate.protocol.models import ServiceSpec, get_service
@@ -68,7 +69,10 @@ def decode_json_request(
         document: Any = {}
     else:
         try:
-            document = json.loads(body)
+            # jsonsafe: nesting bounded, and no lone surrogate in any string
+            # (it would parse, then break whatever first encodes it: the
+            # store, a token, the audit trail).
+            document = jsonsafe.loads(body)
         except (ValueError, RecursionError):
             raise AwsError(
                 "The request body is not valid JSON", code=SERIALIZATION_CODE, status=400
