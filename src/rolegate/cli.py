@@ -273,8 +273,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
             store.add_sealing_key(key_id, secrets.token_bytes(32))
             print(json.dumps({"added": key_id}))
         elif args.keys_cmd == "retire":
-            store.retire_sealing_key(args.key_id)
-            print(json.dumps({"retired": args.key_id}))
+            return _retire_key(store, args.key_id)
         else:
             rows = store.sealing_keys()
             print(
@@ -292,6 +291,34 @@ def cmd_keys(args: argparse.Namespace) -> int:
             )
     finally:
         store.close()
+    return 0
+
+
+def _retire_key(store: Any, key_id: str) -> int:
+    """``keys retire``: refuse a key id that does not exist, and the last
+    active key (the server would silently make a new one)."""
+    from rolegate.store import LastActiveSealingKey
+
+    states = dict(store.sealing_key_states())
+    if key_id not in states:
+        known = ", ".join(sorted(states)) or "none"
+        print(
+            f"rolegate: no sealing key {key_id!r} (known: {known}; see rolegate keys list)",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        was_active = store.retire_sealing_key(key_id, keep_one_active=True)
+    except LastActiveSealingKey:
+        print(
+            f"rolegate: sealing key {key_id!r} is the only active key; "
+            "rotate first: rolegate keys rotate",
+            file=sys.stderr,
+        )
+        return 1
+    if not was_active:
+        print(f"rolegate: sealing key {key_id!r} was already retired", file=sys.stderr)
+    print(json.dumps({"retired": key_id}))
     return 0
 
 

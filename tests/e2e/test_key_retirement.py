@@ -70,7 +70,12 @@ def test_retire_on_one_sqlite_node(tmp_path: Path) -> None:
             RoleArn="arn:aws:iam::123456789012:role/ret", RoleSessionName="old"
         )["Credentials"]
         srv.client("sts", creds=old).get_caller_identity()
-        for k in json.loads(srv.cli("keys", "list", *srv.store_args()).stdout):
+        old_keys = json.loads(srv.cli("keys", "list", *srv.store_args()).stdout)
+        # The only active key is not retired without a newer one.
+        refused = srv.cli("keys", "retire", old_keys[0]["key_id"], *srv.store_args(), check=False)
+        assert refused.returncode == 1 and "rotate first" in refused.stderr
+        srv.cli("keys", "rotate", *srv.store_args())
+        for k in old_keys:
             srv.cli("keys", "retire", k["key_id"], *srv.store_args())
         time.sleep(1.5)
         with pytest.raises(ClientError) as e:

@@ -61,6 +61,14 @@ _PG_LOCK_SEALING = 2
 _CLAIM_PURGE_INTERVAL = 60.0
 
 
+class LastActiveSealingKey(Exception):
+    """Retiring this sealing key would leave no active one."""
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__(f"sealing key {key_id} is the only active key")
+        self.key_id = key_id
+
+
 class Conflict(EntityAlreadyExists):
     """A row with the same identity already exists.
 
@@ -1517,9 +1525,31 @@ class Store:
                 self._add_sealing_key(tx, key_id, key, now or utcnow())
         return self.sealing_keys()
 
-    def retire_sealing_key(self, key_id: str, *, now: datetime | None = None) -> bool:
-        """Stop sealing with ``key_id`` (it still opens); True if it was active."""
+    def retire_sealing_key(
+        self, key_id: str, *, now: datetime | None = None, keep_one_active: bool = False
+    ) -> bool:
+        """Stop sealing with ``key_id`` (it still opens); True if it was active.
+
+        With ``keep_one_active``, retiring the last active key raises
+        :class:`LastActiveSealingKey` instead (a server left with none makes
+        a new one, silently): the check and the update are one transaction,
+        serialised like :meth:`ensure_sealing_key`.
+        """
         with self.transaction() as tx:
+            if keep_one_active:
+                if self._dialect == "postgresql":
+                    tx._x(
+                        text("SELECT pg_advisory_xact_lock(:c, :k)"),
+                        {"c": _PG_LOCK_CLASS, "k": _PG_LOCK_SEALING},
+                    )
+                c = t.sealing_keys.c
+                others = tx._x(
+                    select(func.count())
+                    .select_from(t.sealing_keys)
+                    .where(c.retired_at.is_(None), c.key_id != key_id)
+                ).scalar_one()
+                if not others:
+                    raise LastActiveSealingKey(key_id)
             result = tx._x(
                 update(t.sealing_keys)
                 .where(t.sealing_keys.c.key_id == key_id, t.sealing_keys.c.retired_at.is_(None))
@@ -1557,6 +1587,7 @@ _KEY_USAGE_UPDATE = (
 __all__ = [
     "AccessKey",
     "Conflict",
+    "LastActiveSealingKey",
     "Entity",
     "SealingKey",
     "Store",
