@@ -9,9 +9,14 @@ instead of skipping.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.inprocess import InProcess
 
 REPO = Path(__file__).resolve().parents[1]
 # Public vectors carried in the repo (the SigV4 suites keep their Apache-2.0
@@ -27,6 +32,15 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.fixture(scope="session")
 def testdata() -> Path:
     return TESTDATA
+
+
+@pytest.fixture
+def rg(tmp_path: Path) -> Iterator[InProcess]:
+    """An in-process rolegate (tests.inprocess) in ``tmp_path``, closed after the test."""
+    from tests.inprocess import in_process  # it opens its store through this module
+
+    with in_process(tmp_path) as world:
+        yield world
 
 
 def open_test_store(tmp_path: Path, **kw: object):  # type: ignore[no-untyped-def]

@@ -111,6 +111,12 @@ class InProcess:
         reply = self.request(request.method, request.url, headers, body)
         return AWSResponse(request.url, reply.status, reply.headers, _Raw(reply.body))
 
+    def __enter__(self) -> InProcess:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def close(self) -> None:
         if self.app.state is not None and self.app.state.audit is not None:
             self.app.state.audit.close()

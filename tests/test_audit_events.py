@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 import pickle
-from datetime import UTC, datetime
 
 from rolegate.audit.events import build_events, expand, record
 from rolegate.context import CallContext, Principal
-
-NOW = datetime(2026, 11, 28, 1, 2, 3, tzinfo=UTC)
-USER = Principal(
-    kind="user",
-    arn="arn:aws:iam::111122223333:user/alice",
-    account_id="111122223333",
-    user_id="AIDAEXAMPLEEXAMPLE000",
-    name="alice",
-    access_key_id="AKIAEXAMPLEEXAMPLE00",
-)
+from tests.audit_context import NOW, USER, call_context
 
 
 def ctx(
     principal: Principal | None = USER, action: str = "AssumeRole", service: str = "sts"
 ) -> CallContext:
-    return CallContext(
-        service=service,
-        action=action,
-        principal=principal,
-        request_id="req-1",
-        now=NOW,
-        region="eu-west-1",
-        source_ip="10.0.0.1",
-        user_agent="aws-cli/1",
-        store=None,
-    )
+    return call_context(service, action, principal)
 
 
 def test_record_shape_and_secrets_dropped() -> None:

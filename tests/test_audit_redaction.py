@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import json
 import pickle
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +21,10 @@ from botocore.model import ServiceModel, Shape
 
 from rolegate.audit.events import expand, record
 from rolegate.audit.redact import MARKER
-from rolegate.context import CallContext, Principal
+from rolegate.context import CallContext
+from tests.audit_context import NOW, call_context
 from tests.conftest import open_test_store
 
-NOW = datetime(2026, 11, 28, 1, 2, 3, tzinfo=UTC)
-USER = Principal(
-    kind="user",
-    arn="arn:aws:iam::111122223333:user/alice",
-    account_id="111122223333",
-    user_id="AIDAEXAMPLEEXAMPLE000",
-    name="alice",
-    access_key_id="AKIAEXAMPLEEXAMPLE00",
-)
 _counter = itertools.count()
 
 
@@ -113,17 +104,7 @@ def test_no_sensitive_value_reaches_a_stored_event(tmp_path: Path, denied: bool)
             response = (
                 _fill(om.output_shape, secrets, True, frozenset()) if om.output_shape else None
             )
-            ctx = CallContext(
-                service=svc,
-                action=op,
-                principal=USER,
-                request_id=f"req-{svc}-{op}",
-                now=NOW,
-                region="us-east-1",
-                source_ip="10.0.0.1",
-                user_agent="test",
-                store=None,
-            )
+            ctx = _ctx(svc, op, request_id=f"req-{svc}-{op}")
             ctx.audit_response = response
             # A handler that echoes what it refused, in the message and resources.
             echo = " ".join(secrets)
@@ -144,17 +125,9 @@ def test_no_sensitive_value_reaches_a_stored_event(tmp_path: Path, denied: bool)
         store.close()
 
 
-def _ctx(service: str, action: str) -> CallContext:
-    return CallContext(
-        service=service,
-        action=action,
-        principal=USER,
-        request_id="r",
-        now=NOW,
-        region="us-east-1",
-        source_ip="10.0.0.1",
-        user_agent="test",
-        store=None,
+def _ctx(service: str, action: str, request_id: str = "r") -> CallContext:
+    return call_context(
+        service, action, request_id=request_id, region="us-east-1", user_agent="test"
     )
 
 

@@ -3,36 +3,16 @@ database read per request."""
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from rolegate.server import KeyRingSource
-from tests.inprocess import InProcess, in_process
-
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-)
-
-
-@pytest.fixture
-def rg(tmp_path: Path) -> Iterator[InProcess]:
-    world = in_process(tmp_path)
-    try:
-        yield world
-    finally:
-        world.close()
+from tests.inprocess import InProcess
+from tests.trust import ACCOUNT_TRUST
 
 
 def assume(rg: InProcess, name: str) -> dict[str, str]:
@@ -44,7 +24,7 @@ def assume(rg: InProcess, name: str) -> dict[str, str]:
 
 
 def test_retired_key_refused_within_a_second_and_a_half(rg: InProcess) -> None:
-    rg.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)
+    rg.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=ACCOUNT_TRUST)
     old_ids = [k.key_id for k in rg.store.sealing_keys()]
     old = assume(rg, "old")
     rg.client("sts", creds=old).get_caller_identity()

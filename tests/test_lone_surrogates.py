@@ -12,18 +12,14 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from rolegate import jsonsafe
 from rolegate.policy import jsontext
-from tests.inprocess import ENDPOINT, REGION, InProcess, in_process
+from tests.inprocess import ENDPOINT, REGION, InProcess
+from tests.signing import signed_headers
 
 LONE = "\\ud800"  # the six characters of the JSON escape
 POLICY = (
@@ -87,15 +83,6 @@ def test_a_surrogate_pair_and_other_escapes_still_parse() -> None:
 
 
 # -- over the wire ----------------------------------------------------------
-
-
-@pytest.fixture
-def rg(tmp_path: Path) -> Iterator[InProcess]:
-    world = in_process(tmp_path)
-    try:
-        yield world
-    finally:
-        world.close()
 
 
 def _b64u(text: str) -> str:
@@ -163,20 +150,17 @@ def test_policies_with_a_lone_surrogate_are_malformed(rg: InProcess) -> None:
 
 
 def _signed_json(rg: InProcess, target: str, body: bytes) -> dict[str, str]:
-    c = rg.creds()
-    req = AWSRequest(
-        method="POST",
-        url=ENDPOINT + "/",
-        data=body,
-        headers={
+    return signed_headers(
+        rg.creds(),
+        "organizations",
+        REGION,
+        ENDPOINT + "/",
+        body,
+        {
             "Content-Type": "application/x-amz-json-1.1",
             "X-Amz-Target": f"AWSOrganizationsV20161128.{target}",
         },
     )
-    SigV4Auth(
-        Credentials(c["aws_access_key_id"], c["aws_secret_access_key"]), "organizations", REGION
-    ).add_auth(req)
-    return dict(req.headers.items())
 
 
 def test_json_body_with_a_lone_surrogate_is_refused_and_the_audit_keeps_everything(

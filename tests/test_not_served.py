@@ -16,11 +16,8 @@ SERVED = "this endpoint serves sts, iam and organizations"
 
 @pytest.fixture(scope="module")
 def rg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcess]:
-    world = in_process(tmp_path_factory.mktemp("not-served"))
-    try:
+    with in_process(tmp_path_factory.mktemp("not-served")) as world:
         yield world
-    finally:
-        world.close()
 
 
 CALLS: list[tuple[str, str, Callable[[Any], Any]]] = [

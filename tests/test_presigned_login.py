@@ -4,54 +4,21 @@ forwarded as-is with an extra signed server-id header."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from botocore.auth import SigV4Auth, SigV4QueryAuth
+from botocore.auth import SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from rolegate import sigv4
 from rolegate.errors import SignatureDoesNotMatch
-from tests.inprocess import ENDPOINT, InProcess, in_process
+from tests.inprocess import ENDPOINT, InProcess
+from tests.signing import signed_headers
+from tests.trust import role_session
 
 ADMIN_ARN = "<Arn>arn:aws:iam::123456789012:user/admin</Arn>"
-
-
-@pytest.fixture
-def rg(tmp_path: Path) -> Iterator[InProcess]:
-    world = in_process(tmp_path)
-    try:
-        yield world
-    finally:
-        world.close()
-
-
-def session_creds(rg: InProcess) -> dict[str, str]:
-    rg.client("iam").create_role(
-        RoleName="login",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"AWS": "123456789012"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
-    )
-    return dict(
-        rg.client("sts").assume_role(
-            RoleArn="arn:aws:iam::123456789012:role/login", RoleSessionName="vault"
-        )["Credentials"]
-    )
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-2"])
@@ -78,7 +45,7 @@ def test_default_presigned_url_fetched_with_get(rg: InProcess, region: str) -> N
 
 
 def test_default_presigned_url_with_session_credentials(rg: InProcess) -> None:
-    c = session_creds(rg)
+    c = role_session(rg, "login", "vault")
     url = rg.client("sts", creds=c, region_name="us-west-2").generate_presigned_url(
         "get_caller_identity"
     )
@@ -97,28 +64,28 @@ def test_get_presigned_url_still_works(rg: InProcess) -> None:
 
 @pytest.mark.parametrize("temporary", [False, True])
 def test_vault_style_forwarded_post(rg: InProcess, temporary: bool) -> None:
-    c = session_creds(rg) if temporary else None
+    c = role_session(rg, "login", "vault") if temporary else None
     creds = (
         Credentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
         if c
         else Credentials(rg.admin["access_key_id"], rg.admin["secret_access_key"])
     )
     body = b"Action=GetCallerIdentity&Version=2011-06-15"
-    req = AWSRequest(
-        method="POST",
-        url=ENDPOINT + "/",
-        data=body,
-        headers={
+    signed = signed_headers(
+        creds,
+        "sts",
+        "eu-central-1",
+        ENDPOINT + "/",
+        body,
+        {
             "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
             "Content-Length": str(len(body)),
             "X-Vault-AWS-IAM-Server-ID": "vault.example.com",
         },
     )
-    SigV4Auth(creds, "sts", "eu-central-1").add_auth(req)
-    signed = req.headers["Authorization"]
-    assert "x-vault-aws-iam-server-id" in signed
+    assert "x-vault-aws-iam-server-id" in signed["Authorization"]
     # Forwarded as-is, plus what an HTTP client adds unsigned.
-    headers = [(k, v) for k, v in req.headers.items()]
+    headers = list(signed.items())
     headers += [("User-Agent", "Go-http-client/1.1"), ("Accept-Encoding", "gzip")]
     r = rg.request("POST", ENDPOINT + "/", headers, body)
     assert r.status == 200, r.text

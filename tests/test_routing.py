@@ -4,28 +4,15 @@ data picks the operation; an unsigned header never steers a request."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.inprocess import ENDPOINT, REGION, InProcess, in_process
+from tests.inprocess import ENDPOINT, REGION, InProcess
+from tests.signing import signed_headers
 
 ORG_TARGET = "AWSOrganizationsV20161128"
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
-
-
-@pytest.fixture
-def rg(tmp_path: Path) -> Iterator[InProcess]:
-    world = in_process(tmp_path)
-    try:
-        yield world
-    finally:
-        world.close()
 
 
 def sign(
@@ -37,12 +24,7 @@ def sign(
     unsigned: dict[str, str] | None = None,
 ) -> tuple[dict[str, str], bytes]:
     """Headers signed for ``service`` (botocore's signer), plus ``unsigned`` added after."""
-    c = rg.creds()
-    req = AWSRequest(method="POST", url=ENDPOINT + "/", data=body, headers=dict(headers))
-    SigV4Auth(
-        Credentials(c["aws_access_key_id"], c["aws_secret_access_key"]), service, REGION
-    ).add_auth(req)
-    out = dict(req.headers.items())
+    out = signed_headers(rg.creds(), service, REGION, ENDPOINT + "/", body, headers)
     out.update(unsigned or {})
     return out, body
 

@@ -32,6 +32,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(port: int, timeout: float) -> bool:
+    """Poll ``http://127.0.0.1:{port}/healthz`` until it answers 200 or
+    ``timeout`` seconds pass; whether it answered."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    return False
+
+
 def postgres_url_with_fresh_schema() -> str | None:
     """A per-server schema in the test database, so parallel runs don't collide."""
     base = os.environ.get("ROLEGATE_TEST_DATABASE_URL")
@@ -45,6 +58,32 @@ def postgres_url_with_fresh_schema() -> str | None:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def shared_postgres_url() -> str:
+    """A fresh schema in the test PostgreSQL (``ROLEGATE_TEST_DATABASE_URL``, else
+    the local one) for servers that share a database; skips the test when
+    PostgreSQL is unreachable, unless ``ROLEGATE_REQUIRE_POSTGRES=1``."""
+    import psycopg
+    import pytest
+
+    base = os.environ.get("ROLEGATE_TEST_DATABASE_URL") or DEFAULT_PG
+    try:
+        with psycopg.connect(
+            base.replace("postgresql+psycopg://", "postgresql://"),
+            autocommit=True,
+            connect_timeout=3,
+        ) as conn:
+            schema = "rg_" + secrets.token_hex(6)
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    except psycopg.OperationalError as e:
+        if os.environ.get("ROLEGATE_REQUIRE_POSTGRES") == "1":
+            raise
+        pytest.skip(f"PostgreSQL not reachable: {e}")
+    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
 
 
 def drop_schema_of(url: str | None) -> None:

@@ -5,15 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.e2e.server import Server
-
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-)
+from tests.trust import ACCOUNT_TRUST
 
 
 def test_cli_walk(server: Server) -> None:
@@ -22,7 +14,12 @@ def test_cli_walk(server: Server) -> None:
     users = json.loads(server.aws("iam", "list-users").stdout)["Users"]
     assert "cliuser" in {u["UserName"] for u in users}
     server.aws(
-        "iam", "create-role", "--role-name", "clirole", "--assume-role-policy-document", TRUST
+        "iam",
+        "create-role",
+        "--role-name",
+        "clirole",
+        "--assume-role-policy-document",
+        ACCOUNT_TRUST,
     )
     role = json.loads(server.aws("iam", "get-role", "--role-name", "clirole").stdout)["Role"]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Action"] == "sts:AssumeRole"

@@ -12,21 +12,12 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.server import Server, drop_schema_of
-from tests.e2e.test_multinode import _pg_url_with_schema
-
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-)
+from tests.e2e.server import Server, drop_schema_of, shared_postgres_url
+from tests.trust import ACCOUNT_TRUST
 
 
 def test_retire_on_two_nodes(tmp_path: Path) -> None:
-    url = _pg_url_with_schema()
+    url = shared_postgres_url()
     master = base64.b64encode(secrets.token_bytes(32)).decode()
     env = {"ROLEGATE_MASTER_KEY": master}
     a = Server(tmp_path / "a", database_url=url, env=env)
@@ -34,7 +25,7 @@ def test_retire_on_two_nodes(tmp_path: Path) -> None:
     try:
         a.start()
         b.start()
-        a.client("iam").create_role(RoleName="ret", AssumeRolePolicyDocument=TRUST)
+        a.client("iam").create_role(RoleName="ret", AssumeRolePolicyDocument=ACCOUNT_TRUST)
         old_keys = [k["key_id"] for k in json.loads(a.cli("keys", "list", *a.store_args()).stdout)]
         time.sleep(0.7)  # node b's IAM cache sees the role
         old = a.client("sts").assume_role(
@@ -65,7 +56,7 @@ def test_retire_on_two_nodes(tmp_path: Path) -> None:
 def test_retire_on_one_sqlite_node(tmp_path: Path) -> None:
     srv = Server(tmp_path).start()
     try:
-        srv.client("iam").create_role(RoleName="ret", AssumeRolePolicyDocument=TRUST)
+        srv.client("iam").create_role(RoleName="ret", AssumeRolePolicyDocument=ACCOUNT_TRUST)
         old = srv.client("sts").assume_role(
             RoleArn="arn:aws:iam::123456789012:role/ret", RoleSessionName="old"
         )["Credentials"]

@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.server import Server, drop_schema_of, postgres_url_with_fresh_schema
+from tests.trust import ACCOUNT_TRUST
 
 
 @pytest.fixture
@@ -46,21 +47,7 @@ def test_rotate_then_retire(tmp_path: Path, pg_url: str | None) -> None:
         env={"ROLEGATE_KEYRING_REFRESH": "0.3"},
     ).start()
     try:
-        srv.client("iam").create_role(
-            RoleName="rot",
-            AssumeRolePolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"AWS": "123456789012"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
-        )
+        srv.client("iam").create_role(RoleName="rot", AssumeRolePolicyDocument=ACCOUNT_TRUST)
         old_keys = json.loads(srv.cli("keys", "list", *srv.store_args()).stdout)
         old = srv.client("sts").assume_role(
             RoleArn="arn:aws:iam::123456789012:role/rot", RoleSessionName="old"

@@ -5,12 +5,9 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
-
-from tests.e2e.server import AWS, REPO, free_port
+from tests.e2e.server import AWS, REPO, free_port, wait_healthy
 
 
 def test_make_run_then_aws_cli(tmp_path: Path) -> None:
@@ -27,13 +24,7 @@ def test_make_run_then_aws_cli(tmp_path: Path) -> None:
         start_new_session=True,
     )
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_healthy(port, 120)
         log.seek(0)
         printed = log.read()
         exports = dict(re.findall(r"export (AWS_[A-Z_]+)=(\S+)", printed))

@@ -4,40 +4,16 @@ other's session tokens and see each other's IAM changes."""
 from __future__ import annotations
 
 import base64
-import json
-import os
 import secrets
 import time
 from pathlib import Path
 
-import pytest
-
-from tests.e2e.server import Server, drop_schema_of
-
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def _pg_url_with_schema() -> str:
-    import psycopg
-
-    base = os.environ.get("ROLEGATE_TEST_DATABASE_URL") or DEFAULT_PG
-    try:
-        with psycopg.connect(
-            base.replace("postgresql+psycopg://", "postgresql://"),
-            autocommit=True,
-            connect_timeout=3,
-        ) as conn:
-            schema = "rg_" + secrets.token_hex(6)
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-    except psycopg.OperationalError as e:
-        if os.environ.get("ROLEGATE_REQUIRE_POSTGRES") == "1":
-            raise
-        pytest.skip(f"PostgreSQL not reachable: {e}")
-    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+from tests.e2e.server import Server, drop_schema_of, shared_postgres_url
+from tests.trust import ACCOUNT_TRUST
 
 
 def test_two_nodes_share_tokens(tmp_path: Path) -> None:
-    url = _pg_url_with_schema()
+    url = shared_postgres_url()
     master = base64.b64encode(secrets.token_bytes(32)).decode()
     a = Server(
         tmp_path / "a",
@@ -53,21 +29,7 @@ def test_two_nodes_share_tokens(tmp_path: Path) -> None:
         b.start()
         assert a.admin["access_key_id"] == b.admin["access_key_id"]  # bootstrap is idempotent
         iam_a = a.client("iam")
-        iam_a.create_role(
-            RoleName="shared",
-            AssumeRolePolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"AWS": "123456789012"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
-        )
+        iam_a.create_role(RoleName="shared", AssumeRolePolicyDocument=ACCOUNT_TRUST)
         iam_a.attach_role_policy(
             RoleName="shared", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess"
         )

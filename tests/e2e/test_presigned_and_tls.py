@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.e2e.server import REGION, ROLEGATE, Server, free_port
+from tests.trust import role_session
 
 
 def test_presigned_get_caller_identity(server: Server) -> None:
@@ -34,25 +35,7 @@ def test_presigned_get_caller_identity(server: Server) -> None:
 
 
 def test_presigned_with_session_credentials(server: Server) -> None:
-    iam = server.client("iam")
-    iam.create_role(
-        RoleName="vault-login",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"AWS": "123456789012"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
-    )
-    c = server.client("sts").assume_role(
-        RoleArn="arn:aws:iam::123456789012:role/vault-login", RoleSessionName="vault"
-    )["Credentials"]
+    c = role_session(server, "vault-login", "vault")
     url = server.client("sts", creds=c).generate_presigned_url(
         "get_caller_identity", Params={}, HttpMethod="GET"
     )

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.request
 
@@ -11,6 +10,7 @@ import boto3
 import pytest
 
 from tests.e2e.server import Server
+from tests.trust import role_session
 
 
 def fetch(url: str) -> tuple[int, str]:
@@ -34,24 +34,7 @@ def test_default_presigned_url_with_urllib(server: Server, region: str) -> None:
 
 
 def test_default_presigned_url_with_session_token(server: Server) -> None:
-    server.client("iam").create_role(
-        RoleName="k8s-login",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"AWS": "123456789012"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
-    )
-    c = server.client("sts").assume_role(
-        RoleArn="arn:aws:iam::123456789012:role/k8s-login", RoleSessionName="node"
-    )["Credentials"]
+    c = role_session(server, "k8s-login", "node")
     url = server.client("sts", creds=c).generate_presigned_url("get_caller_identity")
     assert "X-Amz-Security-Token=" in url
     status, text = fetch(url)

@@ -7,14 +7,11 @@ import os
 import re
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
-from tests.e2e.server import REPO, ROLEGATE, free_port
+from tests.e2e.server import REPO, ROLEGATE, free_port, wait_healthy
 
 
 def _env() -> dict[str, str]:
@@ -74,13 +71,7 @@ def _start_and_read(data: Path) -> str:
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.time() + 90
-            while time.time() < deadline:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
+            wait_healthy(port, 90)
         finally:
             proc.terminate()
             proc.wait(timeout=30)

@@ -16,6 +16,7 @@ and ``issuer.url`` starts with ``https://``.
 
 from __future__ import annotations
 
+import base64
 import json
 import ssl
 import threading
@@ -32,6 +33,13 @@ from tests.federation.tls_certs import ServerCert
 
 DEFAULT_CLIENT_ID = "rolegate-test-client"
 _CURVES = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
+
+
+def b64url(data: bytes | dict) -> str:
+    """Unpadded base64url of ``data`` (a dict as compact JSON), as in a JWT."""
+    if isinstance(data, dict):
+        data = json.dumps(data, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 class OidcIssuer:

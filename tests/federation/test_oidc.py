@@ -8,7 +8,6 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -31,13 +30,7 @@ from rolegate.federation.oidc import (
     verify_web_identity_token,
 )
 
-from .oidc_issuer import DEFAULT_CLIENT_ID, OidcIssuer
-
-
-@pytest.fixture
-def issuer() -> Iterator[OidcIssuer]:
-    with OidcIssuer() as iss:
-        yield iss
+from .oidc_issuer import DEFAULT_CLIENT_ID, OidcIssuer, b64url
 
 
 @pytest.fixture
@@ -50,12 +43,6 @@ def verify(issuer: OidcIssuer, token: str, cache: JwksCache, **kw) -> WebIdentit
     kw.setdefault("client_ids", [DEFAULT_CLIENT_ID])
     kw.setdefault("now", time.time())
     return verify_web_identity_token(token, jwks=cache, **kw)
-
-
-def b64url(data: bytes | dict) -> str:
-    if isinstance(data, dict):
-        data = json.dumps(data, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def forge(header: dict, claims: dict, signature: bytes = b"sig") -> str:

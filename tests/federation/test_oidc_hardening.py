@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,19 +15,13 @@ from rolegate.errors import IDPCommunicationError, InvalidIdentityToken
 from rolegate.federation.jwks import FetchError, JwksCache, httpx_fetcher
 from rolegate.federation.oidc import find_issuer, verify_web_identity_token
 
-from .oidc_issuer import DEFAULT_CLIENT_ID, OidcIssuer
+from .oidc_issuer import DEFAULT_CLIENT_ID, OidcIssuer, b64url
 
 B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 DEEP_LIST = "[" * 5000 + "]" * 5000
 # 2,000 levels: deep enough to overflow json.loads, short enough (as base64url)
 # for the 20,000 characters a WebIdentityToken may have.
 DEEP_DICT = '{"a":' * 2000 + "1" + "}" * 2000
-
-
-@pytest.fixture
-def issuer() -> Iterator[OidcIssuer]:
-    with OidcIssuer() as iss:
-        yield iss
 
 
 @pytest.fixture
@@ -44,10 +37,6 @@ def verify(issuer: OidcIssuer, token: str, cache: JwksCache) -> object:
         jwks=cache,
         now=time.time(),
     )
-
-
-def b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def other_spellings(segment: str) -> list[str]:

@@ -95,12 +95,13 @@ def _record(i: int) -> Any:
     from datetime import UTC, datetime
 
     from rolegate.audit.events import record
-    from rolegate.context import CallContext, Principal
+    from rolegate.context import Principal
+    from tests.audit_context import call_context
 
-    ctx = CallContext(
-        service="sts",
-        action="GetCallerIdentity",
-        principal=Principal(
+    ctx = call_context(
+        "sts",
+        "GetCallerIdentity",
+        Principal(
             kind="user",
             arn="arn:aws:iam::123456789012:user/admin",
             account_id="123456789012",
@@ -113,7 +114,6 @@ def _record(i: int) -> Any:
         region="us-east-1",
         source_ip="127.0.0.1",
         user_agent="test",
-        store=None,
     )
     return record(ctx, params={"N": i}, error=None, event_time=ctx.now)
 
