@@ -131,8 +131,8 @@ KNOWN_SERVICE_EDGES: dict[tuple[str, str], str] = {
     # a pure verification library (errors and jsonsafe only) that belongs
     # below the services; moving saml.py/jwks.py out of rolegate.federation
     # is the step that removes these edges.
-    ("rolegate.iam.providers", "rolegate.federation.saml"): "IdP metadata parser",
-    ("rolegate.iam.providers", "rolegate.federation.jwks"): "IdP certificate thumbprint",
+    ("rolegate.iam.saml_providers", "rolegate.federation.saml"): "IdP metadata parser",
+    ("rolegate.iam.oidc_providers", "rolegate.federation.jwks"): "IdP certificate thumbprint",
 }
 
 

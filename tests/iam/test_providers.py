@@ -418,7 +418,7 @@ def test_saml_encrypted_assertions_refused(iam: Iam) -> None:
 
 
 def test_provider_quota(iam: Iam) -> None:
-    from rolegate.iam import providers
+    from rolegate.iam import saml_providers as providers
 
     old = providers.MAX_SAML_PROVIDERS
     providers.MAX_SAML_PROVIDERS = 2
