@@ -129,8 +129,8 @@ KNOWN_SERVICE_EDGES: dict[tuple[str, str], str] = {
     # thumbprint federation verifies with, so that registration accepts
     # exactly what AssumeRoleWithSAML/WebIdentity can verify later. Those are
     # a pure verification library (errors and jsonsafe only) that belongs
-    # below the services; moving saml.py/jwks.py out of rolegate.federation
-    # is the step that removes these edges.
+    # below the services; moving saml.py (with saml_xml.py) and jwks.py out of
+    # rolegate.federation is the step that removes these edges.
     ("rolegate.iam.saml_providers", "rolegate.federation.saml"): "IdP metadata parser",
     ("rolegate.iam.oidc_providers", "rolegate.federation.jwks"): "IdP certificate thumbprint",
 }
