@@ -1,5 +1,5 @@
 """The authorisation table: for every operation rolegate serves, what it
-authorises (see ``model.py`` for the vocabulary).
+authorises (see ``vocabulary.py`` for the vocabulary).
 
 Actions, resource types and ARN formats follow the Service Authorization
 Reference (``sar.json``); what is rolegate's own knowledge is written here:
