@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rolegate.store.store import _EVENT_ENCODER, encode_event
+from rolegate.store.audit_events import _EVENT_ENCODER, encode_event
 
 _scalars = (
     st.none()

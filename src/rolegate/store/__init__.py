@@ -11,8 +11,12 @@ The contract is docs/contracts.md ("store"). In short::
         tx.update(e, {...})                  # optimistic on e.version
     store.get(acct, "user", "alice")         # cached; data is read-only
 
-Modules: ``store`` (Store, Transaction, records), ``cache`` (the read cache
-and its staleness bound), ``crypto`` (master key, AES-256-GCM at rest),
+Modules: ``store`` (``Store``, composed of one repository per aggregate:
+``identities``, ``credentials``, ``organizations``, ``sealing_keys``,
+``audit_events``, each a mixin over ``core``'s ``StoreCore``),
+``transaction`` (``Transaction``), ``records`` (Entity, AccessKey, ...),
+``cache`` (the read cache, one for all repositories, and its staleness
+bound), ``crypto`` (master key, AES-256-GCM at rest),
 ``engine`` (SQLite pragmas / PostgreSQL schemas), ``migrate`` and
 ``migrations/`` (Alembic, run by ``Store.open``), ``schema`` (tables),
 ``frozen`` (read-only JSON for cached data).
