@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import secrets
+import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -157,3 +160,43 @@ def test_entity_last_used(target: Target) -> None:
     other.note_entity_used("AROAX", when - timedelta(days=2), "ap-south-1")
     other.flush_usage()
     assert store.entity_last_used("AROAX") == {"LastUsedDate": when, "Region": "us-east-1"}
+
+
+def test_last_used_is_visible_while_a_flush_is_writing(target: Target) -> None:
+    """A flush takes the pending uses before it commits them: a read in that
+    gap must still see them (it found neither the memory nor the row)."""
+    store = target.open(usage_flush_interval=3600)
+    with store.transaction() as tx:
+        tx.insert_access_key(
+            "AKIAGAP0000000000001", ACCT, "u", "AIDAU", _secret(), "Active", datetime.now(UTC)
+        )
+    when = datetime(2024, 6, 1, 10, 0, tzinfo=UTC)
+    store.note_key_used("AKIAGAP0000000000001", when, "sts", "us-east-1")
+    store.note_entity_used("AROAGAP", when, "us-east-1")
+    entered, release = threading.Event(), threading.Event()
+    turn = store._writer_turn
+
+    @contextmanager
+    def held(*args: Any, **kw: Any) -> Any:
+        entered.set()
+        assert release.wait(10)
+        with turn(*args, **kw):
+            yield
+
+    store._writer_turn = held  # type: ignore[method-assign]
+    flusher = threading.Thread(target=store.flush_usage)
+    flusher.start()
+    try:
+        assert entered.wait(10)
+        assert store.key_last_used("AKIAGAP0000000000001") == {
+            "LastUsedDate": when,
+            "ServiceName": "sts",
+            "Region": "us-east-1",
+        }
+        assert store.entity_last_used("AROAGAP") == {"LastUsedDate": when, "Region": "us-east-1"}
+    finally:
+        release.set()
+        flusher.join(10)
+        store._writer_turn = turn  # type: ignore[method-assign]
+    assert store.key_last_used("AKIAGAP0000000000001")["LastUsedDate"] == when  # type: ignore[index]
+    store.close()

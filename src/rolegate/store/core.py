@@ -71,6 +71,10 @@ class StoreCore:
         self._usage_lock = threading.Lock()
         self._key_usage: dict[str, tuple[datetime, str, str]] = {}
         self._entity_usage: dict[str, tuple[datetime, str | None]] = {}
+        # What flush_usage has taken but not yet committed: readers see it
+        # there, so a use is never missing from both places mid-flush.
+        self._key_usage_flushing: dict[str, tuple[datetime, str, str]] = {}
+        self._entity_usage_flushing: dict[str, tuple[datetime, str | None]] = {}
         self._usage_flush_interval = usage_flush_interval
         self._flusher: threading.Thread | None = None
         self._stop = threading.Event()

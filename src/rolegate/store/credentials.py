@@ -10,7 +10,7 @@ import math
 import threading
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, delete, or_, select, update
 
@@ -96,7 +96,7 @@ class CredentialStore(StoreCore):
     def key_last_used(self, akid: str) -> dict[str, Any] | None:
         """``{"LastUsedDate", "ServiceName", "Region"}`` or None if never used."""
         with self._usage_lock:
-            pending = self._key_usage.get(akid)
+            pending = _newest(self._key_usage.get(akid), self._key_usage_flushing.get(akid))
         with self._read() as conn:
             row = conn.execute(
                 select(
@@ -123,7 +123,9 @@ class CredentialStore(StoreCore):
     def entity_last_used(self, entity_id: str) -> dict[str, Any] | None:
         """``{"LastUsedDate", "Region"}`` or None if never used."""
         with self._usage_lock:
-            pending = self._entity_usage.get(entity_id)
+            pending = _newest(
+                self._entity_usage.get(entity_id), self._entity_usage_flushing.get(entity_id)
+            )
         with self._read() as conn:
             row = conn.execute(
                 select(t.entity_usage.c.last_used_at, t.entity_usage.c.region).where(
@@ -158,6 +160,8 @@ class CredentialStore(StoreCore):
         with self._usage_lock:
             keys, self._key_usage = self._key_usage, {}
             ents, self._entity_usage = self._entity_usage, {}
+            self._key_usage_flushing = keys
+            self._entity_usage_flushing = ents
         if not keys and not ents:
             return
         try:
@@ -186,7 +190,10 @@ class CredentialStore(StoreCore):
                 for e, ev in ents.items():
                     if e not in self._entity_usage or self._entity_usage[e][0] < ev[0]:
                         self._entity_usage[e] = ev
+                self._key_usage_flushing, self._entity_usage_flushing = {}, {}
             raise
+        with self._usage_lock:  # committed: the database has them now
+            self._key_usage_flushing, self._entity_usage_flushing = {}, {}
 
     # -- once-only claims -----------------------------------------------
 
@@ -225,3 +232,15 @@ class CredentialStore(StoreCore):
                 self._next_claim_purge = time.monotonic() + _CLAIM_PURGE_INTERVAL
                 tx._x(delete(t.once_claims).where(t.once_claims.c.expires_at <= now_s))
         return row is not None
+
+
+_Use = TypeVar("_Use", tuple[datetime, str, str], tuple[datetime, str | None])
+
+
+def _newest(a: _Use | None, b: _Use | None) -> _Use | None:
+    """The later of two pending uses (by their first item, the time)."""
+    if a is None:
+        return b
+    if b is None or b[0] <= a[0]:
+        return a
+    return b
