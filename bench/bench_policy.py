@@ -55,13 +55,17 @@ def _compile(doc: dict, kind: PolicyKind, pid: str):
 
 def _conditional_statement(i: int, service: str) -> dict:
     verb = VERBS[i % len(VERBS)]
+    # IAM's ARNs carry no region and name IAM's own resource types (a policy
+    # that does otherwise is refused).
+    anywhere, home = ("", "") if service == "iam" else ("*", "us-east-1")
+    thing, shared = ("user", "role/shared") if service == "iam" else ("thing", "shared")
     st: dict = {
         "Sid": f"S{i}",
         "Effect": "Deny" if i % 9 == 8 else "Allow",
         "Action": [f"{service}:{verb}*", f"{service}:{VERBS[(i + 3) % len(VERBS)]}Object"],
         "Resource": [
-            f"arn:aws:{service}:*:{ACCT}:thing/${{aws:username}}/*",
-            f"arn:aws:{service}:us-east-1:{ACCT}:shared/*",
+            f"arn:aws:{service}:{anywhere}:{ACCT}:{thing}/${{aws:username}}/*",
+            f"arn:aws:{service}:{home}:{ACCT}:{shared}/*",
         ],
     }
     kind = i % 4
