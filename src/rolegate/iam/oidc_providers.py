@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from rolegate import arn as arnlib
 from rolegate.context import CallContext
 from rolegate.errors import (
     EntityAlreadyExists,
@@ -27,6 +26,7 @@ from rolegate.iam.provider_common import (
     _authorize_create,
     _create_date,
     _insert,
+    _name_from_arn,
     _tag_handlers,
     _update,
 )
@@ -125,13 +125,12 @@ def _validate_thumbprints(prints: Iterable[str] | None) -> list[str]:
 
 def _oidc_name_from_arn(ctx: CallContext, provider_arn: str) -> str:
     """The stored name (URL without scheme) named by an OIDC provider ARN."""
-    a = arnlib.try_parse(provider_arn)
-    if a is None or a.service != "iam" or not a.resource.startswith("oidc-provider/"):
-        raise InvalidInput(f"ARN {provider_arn} is not valid.")
-    name = a.resource[len("oidc-provider/") :]
-    if not name or a.account != ctx.account_id:
-        raise NoSuchEntity(f"OpenIDConnect Provider not found for arn {provider_arn}")
-    return name
+    return _name_from_arn(
+        ctx,
+        provider_arn,
+        "oidc-provider/",
+        f"OpenIDConnect Provider not found for arn {provider_arn}",
+    )
 
 
 def _oidc_entity(ctx: CallContext, provider_arn: str) -> Any:

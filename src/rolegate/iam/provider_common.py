@@ -9,14 +9,29 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from rolegate import arn as arnlib
 from rolegate.context import CallContext
 from rolegate.errors import (
     EntityAlreadyExists,
+    InvalidInput,
+    NoSuchEntity,
 )
 from rolegate.iam import lookup
 from rolegate.iam.lookup import as_datetime, rng
 from rolegate.iam.tags import clean_tags, list_output, merge_tags, remove_tags
 from rolegate.store import Conflict
+
+
+def _name_from_arn(ctx: CallContext, provider_arn: str, prefix: str, not_found: str) -> str:
+    """The stored name a provider ARN names (``prefix`` is its resource type
+    and slash); another account's or an empty name is ``not_found``."""
+    a = arnlib.try_parse(provider_arn)
+    if a is None or a.service != "iam" or not a.resource.startswith(prefix):
+        raise InvalidInput(f"ARN {provider_arn} is not valid.")
+    name = a.resource[len(prefix) :]
+    if not name or a.account != ctx.account_id:
+        raise NoSuchEntity(not_found)
+    return name
 
 
 def _create_date(entity: Any) -> datetime:

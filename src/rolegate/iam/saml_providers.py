@@ -10,7 +10,6 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from rolegate import arn as arnlib
 from rolegate.context import CallContext
 from rolegate.errors import (
     EntityAlreadyExists,
@@ -25,6 +24,7 @@ from rolegate.iam.provider_common import (
     _authorize_create,
     _create_date,
     _insert,
+    _name_from_arn,
     _tag_handlers,
     _update,
 )
@@ -64,13 +64,9 @@ def parse_saml_metadata(document: str, now: datetime) -> dict[str, Any]:
 
 
 def _saml_name_from_arn(ctx: CallContext, provider_arn: str) -> str:
-    a = arnlib.try_parse(provider_arn)
-    if a is None or a.service != "iam" or not a.resource.startswith("saml-provider/"):
-        raise InvalidInput(f"ARN {provider_arn} is not valid.")
-    name = a.resource[len("saml-provider/") :]
-    if not name or a.account != ctx.account_id:
-        raise NoSuchEntity(f"Manifest not found for arn {provider_arn}")
-    return name
+    return _name_from_arn(
+        ctx, provider_arn, "saml-provider/", f"Manifest not found for arn {provider_arn}"
+    )
 
 
 def _saml_entity(ctx: CallContext, provider_arn: str) -> Any:
